@@ -406,7 +406,7 @@ async function main(): Promise<void> {
   console.log(`loan-approval done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('train-loan-approval.ts')) {
+if (process.argv[1]?.endsWith('train-loan-approval.ts')) {
   await main();
 }
 export { main };
