@@ -118,7 +118,7 @@ function toFloatTensor(init: Float32Initializer): onnxProto.onnx.ITensorProto {
   }
   const buf = Buffer.alloc(count * 4);
   for (let i = 0; i < count; i++) {
-    const v = init.values[i];
+    const v = init.values[i]!;
     if (!Number.isFinite(v)) throw new Error(`initializer ${init.name}[${i}] is not finite: ${v}`);
     buf.writeFloatLE(v, i * 4);
   }
