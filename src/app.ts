@@ -1,0 +1,72 @@
+/**
+ * createApp(deps): the middleware order, the routers, the 404 and the error
+ * handler last. No environment, no port: main.ts listens, tests build the
+ * same app with their own deps.
+ */
+import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Config } from './config.js';
+import { AppError, notFound } from './errors.js';
+import type { ProviderSelector } from './inference/execution-providers.js';
+import type { PredictService } from './inference/predict-service.js';
+import type { ModelRegistry } from './inference/registry.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { errorHandler } from './http/error-handler.js';
+import { openGuard, type Guard } from './http/guard.js';
+import { requestId } from './http/middleware/request-id.js';
+import { requestLog } from './http/middleware/request-log.js';
+import { healthRouter } from './http/routes/health.js';
+import { modelsRouter } from './http/routes/models.js';
+import { predictRouter } from './http/routes/predict.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  registry: ModelRegistry;
+  providers: ProviderSelector;
+  predictService: PredictService;
+  lifecycle: Lifecycle;
+  /** The package version, reported by health. */
+  version: string;
+  /** Authentication and scopes; every route is open without one. */
+  guard?: Guard;
+}
+
+/** A path that is not valid percent-encoding is a 400 (API.md §11). */
+function checkPathEncoding(req: Request, _res: Response, next: NextFunction): void {
+  if (req.path.includes('%')) {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      throw new AppError('BAD_REQUEST', 'The request path is not valid percent-encoding');
+    }
+  }
+  next();
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const guard = deps.guard ?? openGuard;
+  const app = express();
+  app.disable('x-powered-by');
+  // No ETag hashing of API responses: they are computed per request.
+  app.set('etag', false);
+  app.set('trust proxy', config.trustProxy);
+
+  app.use(requestId());
+  app.use(requestLog(logger));
+  app.use(checkPathEncoding);
+  // Security (helmet, CORS, rate limits) plugs in here, before any route.
+
+  const api = Router();
+  api.use(healthRouter(deps));
+  api.use(modelsRouter(deps.registry, guard));
+  api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes }));
+  app.use('/api/v1', api);
+
+  app.use(function noRoute(req: Request) {
+    throw notFound(req.method, req.path);
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

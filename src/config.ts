@@ -1,0 +1,131 @@
+/**
+ * The only reader of process.env (STYLE.md "Config once"): every variable of
+ * ../shared/API.md §9 read into one typed object, checked against
+ * schemas/service-config.schema.json, every problem listed with its variable
+ * name, then frozen and passed down.
+ */
+import { StartupError } from './errors.js';
+import { schemaValidator } from './validation/ajv.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly modelRepository: string;
+  readonly dataDir: string;
+  readonly defaultModel: string | undefined;
+  readonly auth: {
+    readonly jwtSecret: string | undefined;
+    readonly jwtPublicKey: string | undefined;
+    readonly jwtPublicKeyFile: string | undefined;
+    readonly jwtAlgorithms: readonly string[] | undefined;
+    readonly jwtIssuer: string | undefined;
+    readonly jwtAudience: string | undefined;
+    readonly apiKeysFile: string | undefined;
+  };
+  readonly corsOrigins: readonly string[];
+  readonly trustProxy: boolean | number | string;
+  readonly rateLimits: { readonly predictPerMin: number; readonly batchPerMin: number; readonly defaultPerMin: number };
+  readonly maxBatchSize: number;
+  readonly bodyLimitBytes: number;
+  readonly modelUploadLimitBytes: number;
+  readonly executionProviders: readonly ExecutionProvider[];
+  readonly intraOpThreads: number;
+  readonly inferenceTimeoutMs: number;
+  readonly inferenceQueueSize: number;
+  readonly recordRetentionDays: number;
+  readonly cacheSize: number;
+  readonly cacheTtlS: number;
+  readonly webhookSecret: string | undefined;
+  readonly callbackAllowedHosts: readonly string[];
+  readonly shutdownDrainMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+const LIST_VARS = new Set(['AUTH_JWT_ALGORITHMS', 'CORS_ORIGINS', 'ORT_EXECUTION_PROVIDERS', 'CALLBACK_ALLOWED_HOSTS']);
+const INTEGER = /^[+-]?\d+$/;
+
+type Raw = Record<string, string | number | string[] | undefined>;
+
+/** Environment strings as the schema expects them: lists split, integers converted, '' unset. */
+function normalise(env: NodeJS.ProcessEnv, names: readonly string[]): Raw {
+  const raw: Raw = {};
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') continue;
+    if (LIST_VARS.has(name)) raw[name] = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    else if (INTEGER.test(value)) raw[name] = Number(value);
+    else raw[name] = value;
+  }
+  return raw;
+}
+
+/** Express `trust proxy`: true, false and integers converted, anything else passed as is. */
+function trustProxy(value: string | number | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return value;
+}
+
+/** Reads and checks the configuration; throws a StartupError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const validate = schemaValidator('service-config.schema.json');
+  const names = Object.keys((validate.schema as { properties: object }).properties);
+  const raw = normalise(env, names);
+  const problems: string[] = [];
+  if (!validate(raw)) {
+    for (const e of validate.errors ?? []) {
+      const name = e.instancePath.split('/')[1] ?? '';
+      problems.push(`${name}: ${e.message ?? 'is invalid'} (got ${JSON.stringify(env[name])})`);
+    }
+  }
+  if (problems.length > 0) throw new StartupError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  const str = (name: string) => raw[name] as string | undefined;
+  const int = (name: string, fallback: number) => (raw[name] as number | undefined) ?? fallback;
+  const list = (name: string) => raw[name] as string[] | undefined;
+  const bodyLimitBytes = int('BODY_LIMIT_BYTES', 1024 * 1024);
+
+  return Object.freeze({
+    production: env.NODE_ENV === 'production',
+    port: int('PORT', 8080),
+    host: str('HOST'),
+    modelRepository: str('MODEL_REPOSITORY') ?? './models',
+    dataDir: str('DATA_DIR') ?? './data',
+    defaultModel: str('DEFAULT_MODEL'),
+    auth: Object.freeze({
+      jwtSecret: str('AUTH_JWT_SECRET'),
+      jwtPublicKey: str('AUTH_JWT_PUBLIC_KEY'),
+      jwtPublicKeyFile: str('AUTH_JWT_PUBLIC_KEY_FILE'),
+      jwtAlgorithms: list('AUTH_JWT_ALGORITHMS'),
+      jwtIssuer: str('AUTH_JWT_ISSUER'),
+      jwtAudience: str('AUTH_JWT_AUDIENCE'),
+      apiKeysFile: str('API_KEYS_FILE'),
+    }),
+    corsOrigins: Object.freeze(list('CORS_ORIGINS') ?? []),
+    trustProxy: trustProxy(raw.TRUST_PROXY as string | number | undefined),
+    rateLimits: Object.freeze({
+      predictPerMin: int('RATE_LIMIT_PREDICT_PER_MIN', 600),
+      batchPerMin: int('RATE_LIMIT_BATCH_PER_MIN', 60),
+      defaultPerMin: int('RATE_LIMIT_DEFAULT_PER_MIN', 300),
+    }),
+    maxBatchSize: int('MAX_BATCH_SIZE', 10_000),
+    bodyLimitBytes,
+    modelUploadLimitBytes: int('MODEL_UPLOAD_LIMIT_BYTES', 256 * 1024 * 1024),
+    executionProviders: Object.freeze((list('ORT_EXECUTION_PROVIDERS') ?? ['cpu']) as ExecutionProvider[]),
+    intraOpThreads: int('ORT_INTRA_OP_THREADS', 1),
+    inferenceTimeoutMs: int('INFERENCE_TIMEOUT_MS', 30_000),
+    inferenceQueueSize: int('INFERENCE_QUEUE_SIZE', 1024),
+    recordRetentionDays: int('RECORD_RETENTION_DAYS', 30),
+    cacheSize: int('CACHE_SIZE', 1000),
+    cacheTtlS: int('CACHE_TTL_S', 300),
+    webhookSecret: str('WEBHOOK_SECRET'),
+    callbackAllowedHosts: Object.freeze(list('CALLBACK_ALLOWED_HOSTS') ?? []),
+    shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 5_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000),
+    logLevel: str('LOG_LEVEL') ?? 'info',
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Reads a JSON request body under a byte limit (API.md §11): only
+ * application/json in UTF-8 (415 otherwise, and for a body without a
+ * Content-Type), gzip/deflate inflated with the limit applied to the inflated
+ * bytes, a leading BOM ignored, an empty body a 400 INVALID_JSON. Reading and
+ * inflating are body-parser's (express.raw); parsing is JSON.parse, whose
+ * duplicate keys resolve last-wins and whose `__proto__` key is an ordinary
+ * own property.
+ */
+import { parse as parseContentType, type ContentType } from 'content-type';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppError } from '../../errors.js';
+
+const ENCODINGS = new Set(['gzip', 'deflate', 'identity']);
+const CHARSETS = new Set(['utf-8', 'utf8']);
+
+const unsupported = (message: string) => new AppError('UNSUPPORTED_MEDIA_TYPE', message);
+const invalidJson = (message: string) => new AppError('INVALID_JSON', message);
+
+/** Checks the media type, charset and encoding headers; throws a 415 AppError when they do not fit. */
+function checkHeaders(req: Request, hasBody: boolean): void {
+  const header = req.headers['content-type'];
+  if (header === undefined) {
+    if (hasBody) throw unsupported('A request body needs Content-Type: application/json');
+    return;
+  }
+  let parsed: ContentType;
+  try {
+    parsed = parseContentType(header);
+  } catch {
+    throw unsupported('Content-Type is malformed; use application/json');
+  }
+  if (parsed.type.toLowerCase() !== 'application/json') throw unsupported(`Content-Type ${parsed.type} is not supported; use application/json`);
+  const charset = parsed.parameters.charset?.toLowerCase();
+  if (charset !== undefined && !CHARSETS.has(charset)) throw unsupported(`charset ${charset} is not supported; use utf-8`);
+  const encoding = req.headers['content-encoding']?.toLowerCase().trim();
+  if (encoding !== undefined && encoding !== '' && !ENCODINGS.has(encoding)) {
+    throw unsupported(`Content-Encoding ${encoding} is not supported; use gzip, deflate or none`);
+  }
+}
+
+/** Parses the raw bytes into req.body. */
+function parse(req: Request): void {
+  const buffer = req.body as Buffer | undefined;
+  let text = buffer && buffer.length > 0 ? buffer.toString('utf8') : '';
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') throw invalidJson('The request body is empty; send a JSON object');
+  try {
+    req.body = JSON.parse(text);
+  } catch {
+    throw invalidJson('The request body is not valid JSON');
+  }
+}
+
+/** A body reader for one route, with that route's byte limit. */
+export function jsonBody(limitBytes: number) {
+  const readRaw = express.raw({ type: () => true, limit: limitBytes, inflate: true });
+  return function jsonBody(req: Request, res: Response, next: NextFunction): void {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    checkHeaders(req, hasBody);
+    if (!hasBody) throw invalidJson('The request has no body; send a JSON object');
+    readRaw(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      try {
+        parse(req);
+      } catch (parseErr) {
+        return next(parseErr);
+      }
+      next();
+    });
+  };
+}

@@ -1,0 +1,52 @@
+/** POST /predict, /predict/batch and /models/{name}/predict (API.md §4): thin adapters over PredictService. */
+import { Router, type Request, type Response } from 'express';
+import { modelNotFound } from '../../errors.js';
+import type { PredictService } from '../../inference/predict-service.js';
+import type { ModelVersion } from '../../inference/model-version.js';
+import { MODEL_NAME } from '../../inference/repository.js';
+import { context, sendSuccess } from '../envelope.js';
+import type { Guard } from '../guard.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { route } from '../route.js';
+
+export interface PredictRouteOptions {
+  bodyLimitBytes: number;
+}
+
+function answer(res: Response, version: ModelVersion, data: unknown): void {
+  const ctx = context(res);
+  ctx.model = version.name;
+  ctx.modelVersion = version.version;
+  sendSuccess(res, data);
+}
+
+export function predictRouter(service: PredictService, guard: Guard, options: PredictRouteOptions): Router {
+  const router = Router();
+  const predict = guard('predict');
+  const body = jsonBody(options.bodyLimitBytes);
+  // A batch may carry thousands of rows: 32 times the ordinary limit (API.md §11).
+  const batchBody = jsonBody(options.bodyLimitBytes * 32);
+
+  // Registered before any /predict/{id} route, so that GET /predict/batch is a 405.
+  route(router, '/predict/batch', {
+    POST: [predict, batchBody, async (req: Request, res: Response) => {
+      const { version, data } = await service.predictBatch(req.body);
+      answer(res, version, data);
+    }],
+  });
+  route(router, '/predict', {
+    POST: [predict, body, async (req: Request, res: Response) => {
+      const { version, data } = await service.predict(req.body);
+      answer(res, version, data);
+    }],
+  });
+  route(router, '/models/:name/predict', {
+    POST: [predict, body, async (req: Request, res: Response) => {
+      const name = req.params.name as string;
+      if (!MODEL_NAME.test(name)) throw modelNotFound(name);
+      const { version, data } = await service.predict(req.body, name);
+      answer(res, version, data);
+    }],
+  });
+  return router;
+}

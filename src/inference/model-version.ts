@@ -1,0 +1,164 @@
+/**
+ * One version of one model: its config, its state, and once ready, its
+ * runner and the validators compiled for it. Loading follows the contract:
+ * create the session, check the graph against the config, warm it with one
+ * run, and only then count as `ready`.
+ */
+import { existsSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv';
+import type { ExecutionProvider } from '../config.js';
+import { StartupError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { ajv } from '../validation/ajv.js';
+import type { ProviderSelector } from './execution-providers.js';
+import {
+  batchingOf, classifierSpec, featureSchema, type ClassifierSpec, type ModelConfig,
+} from './model-config.js';
+import { OnnxRunner } from './onnx-runner.js';
+import type { ModelRunner, TensorInfo } from './runtime.js';
+import { outputWidth } from './tensor.js';
+
+export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
+
+export interface LoadOptions {
+  providers: ProviderSelector;
+  intraOpThreads: number;
+  logger: Logger;
+  /** Wraps the ONNX runner (dynamic batching, worker threads). */
+  wrapRunner?: (runner: ModelRunner, version: ModelVersion) => ModelRunner;
+}
+
+/** A reason safe to show in the API (no paths, no library messages); details go to the log. */
+class LoadFailure extends Error {}
+
+export class ModelVersion {
+  state: ModelState = 'loading';
+  /** Why the version failed, in words safe to show to callers. */
+  reason: string | undefined;
+  runner: ModelRunner | undefined;
+  readonly featureNames: readonly string[];
+  readonly featureSchema: Record<string, unknown> | undefined;
+  readonly classifier: ClassifierSpec | undefined;
+  /** Columns of the output tensor per row, known after warm-up. */
+  outputWidth = 0;
+  validateFeatures: ValidateFunction | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly config: ModelConfig | undefined,
+    readonly modelPath: string,
+  ) {
+    this.featureNames = config ? config.features.map((f) => f.name) : [];
+    this.featureSchema = config ? featureSchema(config) : undefined;
+    this.classifier = config ? classifierSpec(config) : undefined;
+  }
+
+  get executionProvider(): ExecutionProvider | undefined {
+    return this.runner?.executionProvider;
+  }
+
+  get inputs(): readonly TensorInfo[] {
+    return this.runner?.inputs ?? [];
+  }
+
+  get outputs(): readonly TensorInfo[] {
+    return this.runner?.outputs ?? [];
+  }
+
+  get batching() {
+    return this.config ? batchingOf(this.config) : undefined;
+  }
+
+  /** Loads, checks and warms the version; never throws except for a fatal StartupError. */
+  async load(options: LoadOptions, configError?: string): Promise<this> {
+    const log = options.logger.child({ model: this.name, version: this.version });
+    let runner: ModelRunner | undefined;
+    try {
+      if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
+      if (!existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
+      const config = this.config;
+      try {
+        runner = await OnnxRunner.load({
+          model: this.modelPath,
+          inputName: config.input,
+          outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
+          width: this.featureNames.length,
+          intraOpThreads: options.intraOpThreads,
+          providers: options.providers,
+        });
+      } catch (err) {
+        if (err instanceof StartupError) throw err;
+        log.error({ err }, 'ONNX Runtime could not load model.onnx');
+        throw new LoadFailure('model.onnx could not be loaded by ONNX Runtime (not a valid ONNX model)');
+      }
+      this.checkGraph(runner);
+      this.validateFeatures = ajv.compile(this.featureSchema!);
+      await this.warmUp(runner);
+      this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
+      this.state = 'ready';
+      log.info({ execution_provider: runner.executionProvider }, 'model version ready');
+    } catch (err) {
+      if (err instanceof StartupError) throw err;
+      await runner?.dispose().catch(() => undefined);
+      this.state = 'failed';
+      this.reason = err instanceof LoadFailure ? err.message : 'warm-up run failed';
+      log.error({ err, reason: this.reason }, 'model version failed to load');
+    }
+    return this;
+  }
+
+  /** Does the graph take the config's input and give its output, in the right shapes? */
+  private checkGraph(runner: ModelRunner): void {
+    const config = this.config!;
+    const input = runner.inputs.find((i) => i.name === config.input);
+    if (!input) {
+      throw new LoadFailure(`the graph has no input '${config.input}' (it has: ${runner.inputs.map((i) => i.name).join(', ')})`);
+    }
+    if (runner.inputs.length !== 1) throw new LoadFailure('the graph must have exactly one input');
+    if (input.datatype !== 'FP32') throw new LoadFailure(`input '${input.name}' is ${input.datatype}, expected FP32`);
+    const width = input.shape[1];
+    if (input.shape.length !== 2 || (width !== -1 && width !== this.featureNames.length)) {
+      throw new LoadFailure(
+        `input '${input.name}' has shape [${input.shape.join(', ')}], expected [-1, ${this.featureNames.length}] for ${this.featureNames.length} features`,
+      );
+    }
+    const outputName = config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction;
+    const output = runner.outputs.find((o) => o.name === outputName);
+    if (!output) {
+      throw new LoadFailure(`the graph has no output '${outputName}' (it has: ${runner.outputs.map((o) => o.name).join(', ')})`);
+    }
+    if (output.datatype !== 'FP32') throw new LoadFailure(`output '${output.name}' is ${output.datatype}, expected FP32`);
+  }
+
+  /** One run on a row of baselines: the first run is slow, and it proves the output's shape. */
+  private async warmUp(runner: ModelRunner): Promise<void> {
+    const row = new Float32Array(this.config!.features.map(warmUpValue));
+    const output = await runner.run(row, 1);
+    const width = outputWidth(output, 1);
+    const labels = this.classifier?.labels.length;
+    const fits = labels === undefined ? width === 1 : width === labels || (width === 1 && labels === 2);
+    if (!fits) {
+      throw new LoadFailure(
+        labels === undefined
+          ? `output has ${width} columns per row, expected 1`
+          : `output has ${width} columns per row, expected ${labels} (one per label)`,
+      );
+    }
+    this.outputWidth = width;
+  }
+
+  async unload(): Promise<void> {
+    this.state = 'unloaded';
+    const runner = this.runner;
+    this.runner = undefined;
+    await runner?.dispose();
+  }
+}
+
+function warmUpValue(f: { baseline?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number }): number {
+  if (f.baseline !== undefined) return f.baseline;
+  const lo = f.minimum ?? f.exclusiveMinimum;
+  if (lo !== undefined && f.maximum !== undefined) return (lo + f.maximum) / 2;
+  return lo !== undefined ? lo + 1 : 1;
+}

@@ -1,0 +1,191 @@
+/**
+ * The protocol-neutral data plane for predictions: validates a predict or
+ * batch body against the request schema and the model's feature schema,
+ * packs the rows into one tensor, runs it in as few runs as the model's batch
+ * limit allows, and shapes the results. Never sees req or res.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, modelNotFound, validationError } from '../errors.js';
+import { schemaValidator } from '../validation/ajv.js';
+import { DetailCollector } from '../validation/details.js';
+import type { ModelVersion } from './model-version.js';
+import type { ModelRegistry } from './registry.js';
+import { classify, packRows, type Classification, type Features } from './tensor.js';
+
+export interface PredictOptions {
+  explain?: boolean;
+  threshold?: number;
+  top_k?: number;
+}
+
+interface PredictBody {
+  model?: string;
+  version?: string;
+  features: Features;
+  options?: PredictOptions;
+}
+
+interface BatchBody {
+  model?: string;
+  version?: string;
+  instances: Features[];
+  options?: PredictOptions;
+}
+
+/** One row's answer: a classification or a regression value. */
+export type RowResult = Classification | { prediction: number };
+
+export interface PredictionData {
+  id: string;
+  model: string;
+  model_version: string;
+  [field: string]: unknown;
+}
+
+export interface BatchData {
+  model: string;
+  model_version: string;
+  count: number;
+  predictions: Array<{ model: string; model_version: string } & RowResult>;
+}
+
+export interface PredictServiceOptions {
+  defaultModel: string | undefined;
+  maxBatchSize: number;
+}
+
+/** Generated ids: a prefix and a UUID (url-safe, 36 characters). */
+export const newId = (prefix: string): string => `${prefix}_${randomUUID()}`;
+
+export class PredictService {
+  private readonly validatePredict = schemaValidator<PredictBody>('predict-request.schema.json');
+  private readonly validateModelPredict = schemaValidator<PredictBody>('model-predict-request.schema.json');
+  private readonly validateBatch = schemaValidator<BatchBody>('batch-request.schema.json');
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly options: PredictServiceOptions,
+  ) {}
+
+  /** POST /predict and POST /models/{name}/predict (`pathModel` set). */
+  async predict(body: unknown, pathModel?: string): Promise<{ version: ModelVersion; data: PredictionData }> {
+    if (pathModel !== undefined && !this.registry.get(pathModel)) throw modelNotFound(pathModel);
+    const details = new DetailCollector();
+    const validate = pathModel === undefined ? this.validatePredict : this.validateModelPredict;
+    const valid = validate(body);
+    if (!valid) details.addAjv(validate.errors);
+    const b = body as Partial<PredictBody>;
+    const version = this.target(b, pathModel, details, valid);
+    if (version && isObject(b.features)) {
+      if (!version.validateFeatures!(b.features)) details.addAjv(version.validateFeatures!.errors, '/features');
+    }
+    if (version) this.checkOptions(version, b.options, details);
+    if (!details.empty || !version) throw validationError(details.details, details.total);
+
+    const [row] = await this.run(version, [b.features!], b.options);
+    return {
+      version,
+      data: { id: newId('pred'), model: version.name, model_version: version.version, ...row! },
+    };
+  }
+
+  /** POST /predict/batch: all or nothing, results in the order of `instances`. */
+  async predictBatch(body: unknown): Promise<{ version: ModelVersion; data: BatchData }> {
+    const b = body as Partial<BatchBody>;
+    // The instance count is checked before the instances (API.md §11).
+    if (isObject(b) && Array.isArray(b.instances) && b.instances.length > this.options.maxBatchSize) {
+      throw new AppError(
+        'BATCH_TOO_LARGE',
+        `${b.instances.length} instances exceed the batch limit of ${this.options.maxBatchSize}`,
+      );
+    }
+    const details = new DetailCollector();
+    const valid = this.validateBatch(body);
+    if (!valid) details.addAjv(this.validateBatch.errors);
+    const version = this.target(b, undefined, details, valid);
+    if (version && Array.isArray(b.instances)) {
+      const validateFeatures = version.validateFeatures!;
+      for (let i = 0; i < b.instances.length; i++) {
+        const row = b.instances[i];
+        if (isObject(row) && !validateFeatures(row)) details.addAjv(validateFeatures.errors, `/instances/${i}`);
+      }
+    }
+    if (version) this.checkOptions(version, b.options, details);
+    if (!details.empty || !version) throw validationError(details.details, details.total);
+
+    const rows = await this.run(version, b.instances!, b.options);
+    const predictions = rows.map((row) => ({ model: version.name, model_version: version.version, ...row }));
+    return {
+      version,
+      data: { model: version.name, model_version: version.version, count: predictions.length, predictions },
+    };
+  }
+
+  /**
+   * The model version a body asks for. Resolution errors (404, 503) are
+   * thrown only when the body is otherwise valid, so that a 422 lists every
+   * problem first.
+   */
+  private target(
+    b: Partial<PredictBody | BatchBody>,
+    pathModel: string | undefined,
+    details: DetailCollector,
+    bodyValid: boolean,
+  ): ModelVersion | undefined {
+    if (!isObject(b)) return undefined;
+    const name = pathModel ?? (typeof b.model === 'string' ? b.model : this.options.defaultModel);
+    if (name === undefined) {
+      if (b.model === undefined) details.add({ field: '/model', message: 'is required (no default model is configured)' });
+      return undefined;
+    }
+    const version = typeof b.version === 'string' ? b.version : undefined;
+    if (bodyValid && details.empty) return this.registry.resolve(name, version);
+    try {
+      return this.registry.resolve(name, version);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Option rules that depend on the model. */
+  private checkOptions(version: ModelVersion, options: PredictOptions | undefined, details: DetailCollector): void {
+    if (!isObject(options)) return;
+    if (options.threshold !== undefined && version.classifier?.positiveIndex === undefined) {
+      details.add({
+        field: '/options/threshold',
+        message: 'applies only to binary classifiers',
+        received: options.threshold,
+      });
+    }
+    if (typeof options.top_k === 'number' && options.top_k > version.featureNames.length) {
+      details.add({
+        field: '/options/top_k',
+        message: `must be <= ${version.featureNames.length} (the model's number of features)`,
+        received: options.top_k,
+      });
+    }
+  }
+
+  /** Runs rows through the model in chunks of its batch limit, packed once. */
+  async run(version: ModelVersion, rows: readonly Features[], options?: PredictOptions): Promise<RowResult[]> {
+    const runner = version.runner!;
+    const width = version.featureNames.length;
+    const input = packRows(rows, version.featureNames);
+    const chunk = version.batching!.max_batch_size;
+    const results = new Array<RowResult>(rows.length);
+    for (let start = 0; start < rows.length; start += chunk) {
+      const n = Math.min(chunk, rows.length - start);
+      const output = await runner.run(input.subarray(start * width, (start + n) * width), n);
+      for (let i = 0; i < n; i++) {
+        results[start + i] = version.classifier
+          ? classify(output, i, version.outputWidth, version.classifier, options?.threshold)
+          : { prediction: output.data[i * version.outputWidth]! };
+      }
+    }
+    return results;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

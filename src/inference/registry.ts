@@ -1,0 +1,125 @@
+/**
+ * Which model versions exist and which are ready. `resolve()` is the one
+ * place that turns a (name, version?) request into a ready version, or into
+ * MODEL_NOT_FOUND / MODEL_NOT_READY.
+ */
+import { modelNotFound, modelNotReady } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ModelConfig } from './model-config.js';
+import { ModelVersion, type LoadOptions, type ModelState } from './model-version.js';
+import { byVersion, scanRepository, type ModelSource } from './repository.js';
+
+export class ModelEntry {
+  readonly versions = new Map<string, ModelVersion>();
+  /** A version pinned by model.json's default_version or PATCH; else the latest ready one serves. */
+  defaultVersion: string | undefined;
+
+  constructor(
+    readonly name: string,
+    public config: ModelConfig | undefined,
+    public configError: string | undefined,
+  ) {
+    this.defaultVersion = config?.default_version;
+  }
+
+  /** Version strings in numeric order. */
+  versionList(): string[] {
+    return [...this.versions.keys()].sort(byVersion);
+  }
+
+  /** The version that answers when none is asked for: the pinned one if ready, else the latest ready. */
+  serving(): ModelVersion | undefined {
+    const pinned = this.defaultVersion === undefined ? undefined : this.versions.get(this.defaultVersion);
+    if (pinned?.state === 'ready') return pinned;
+    const list = this.versionList();
+    for (let i = list.length - 1; i >= 0; i--) {
+      const v = this.versions.get(list[i]!)!;
+      if (v.state === 'ready') return v;
+    }
+    return undefined;
+  }
+
+  /** The version to describe: the serving one, else the latest known. */
+  representative(): ModelVersion | undefined {
+    const list = this.versionList();
+    return this.serving() ?? this.versions.get(list[list.length - 1]!);
+  }
+
+  /** The model's state as one word: that of its representative version. */
+  state(): ModelState {
+    return this.representative()?.state ?? 'failed';
+  }
+}
+
+export class ModelRegistry {
+  private readonly models = new Map<string, ModelEntry>();
+
+  constructor(
+    private readonly root: string,
+    private readonly options: LoadOptions,
+  ) {}
+
+  /** Reads the repository and registers every version as `loading` (synchronous, before listening). */
+  discover(): void {
+    for (const source of scanRepository(this.root)) this.register(source);
+  }
+
+  private register(source: ModelSource): ModelEntry {
+    const entry = new ModelEntry(source.name, source.config, source.configError);
+    for (const v of source.versions) {
+      entry.versions.set(v.version, new ModelVersion(source.name, v.version, source.config, v.modelPath));
+    }
+    this.models.set(source.name, entry);
+    if (source.configError) this.logger.error({ model: source.name, reason: source.configError }, 'model config rejected');
+    if (source.versions.length === 0) this.logger.error({ model: source.name }, 'model has no version directories');
+    return entry;
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Loads every discovered version, one after another (a fatal StartupError stops it). */
+  async loadAll(): Promise<void> {
+    for (const entry of this.models.values()) {
+      for (const version of entry.versions.values()) {
+        if (version.state === 'loading') await version.load(this.options, entry.configError);
+      }
+    }
+  }
+
+  list(): ModelEntry[] {
+    return [...this.models.values()];
+  }
+
+  get(name: string): ModelEntry | undefined {
+    return this.models.get(name);
+  }
+
+  /** Every version of every model. */
+  allVersions(): ModelVersion[] {
+    return this.list().flatMap((e) => e.versionList().map((v) => e.versions.get(v)!));
+  }
+
+  /** The ready version that answers for (name, version?), or a 404 / 503 AppError. */
+  resolve(name: string, version?: string): ModelVersion {
+    const entry = this.models.get(name);
+    if (!entry) throw modelNotFound(name);
+    if (version !== undefined) {
+      const v = entry.versions.get(version);
+      if (!v || v.state === 'unloaded') throw modelNotFound(name, version);
+      if (v.state !== 'ready') throw modelNotReady(name, version, v.state);
+      return v;
+    }
+    const serving = entry.serving();
+    if (serving) return serving;
+    const latest = entry.representative();
+    if (!latest || latest.state === 'unloaded') throw modelNotFound(name);
+    throw modelNotReady(name, latest.version, latest.state);
+  }
+
+  /** Releases every session (shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.allVersions().map((v) => v.unload().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Pure tensor logic: packing feature objects into one Float32Array and
+ * turning output tensors into predictions. No I/O, no ORT: unit-tested alone.
+ */
+import type { ClassifierSpec } from './model-config.js';
+import type { RunOutput } from './runtime.js';
+
+export type Features = Record<string, number>;
+
+/** Packs rows row-major into one Float32Array in `names` order (no per-row allocations). */
+export function packRows(rows: readonly Features[], names: readonly string[]): Float32Array {
+  const width = names.length;
+  const out = new Float32Array(rows.length * width);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const base = i * width;
+    for (let j = 0; j < width; j++) out[base + j] = row[names[j]!]!;
+  }
+  return out;
+}
+
+/**
+ * Columns per row of an output tensor of `rows` rows: [rows, k] gives k,
+ * [rows] gives 1. Throws when the tensor does not hold `rows` rows.
+ */
+export function outputWidth(output: RunOutput, rows: number): number {
+  const { dims, data } = output;
+  if (dims[0] !== rows || data.length % rows !== 0) {
+    throw new Error(`output of shape [${dims.join(', ')}] does not hold ${rows} rows`);
+  }
+  return data.length / rows;
+}
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+export interface Classification {
+  prediction: string;
+  probability: number;
+  probabilities: Record<string, number>;
+  confidence: Confidence;
+}
+
+export function confidenceOf(p: number, cut: { high: number; medium: number }): Confidence {
+  return p >= cut.high ? 'high' : p >= cut.medium ? 'medium' : 'low';
+}
+
+/**
+ * Reads row `row` of a classifier's probability output. `width` is the label
+ * count, or 1 for a binary model whose output is p(positive label).
+ */
+export function classify(
+  output: RunOutput,
+  row: number,
+  width: number,
+  spec: ClassifierSpec,
+  threshold = spec.threshold,
+): Classification {
+  const { labels, positiveIndex } = spec;
+  const data = output.data;
+  const probs = new Array<number>(labels.length);
+  if (width === 1) {
+    const p = data[row]!;
+    probs[positiveIndex!] = p;
+    probs[1 - positiveIndex!] = 1 - p;
+  } else {
+    for (let k = 0; k < labels.length; k++) probs[k] = data[row * width + k]!;
+  }
+  let best: number;
+  if (positiveIndex !== undefined) {
+    best = probs[positiveIndex]! >= threshold ? positiveIndex : 1 - positiveIndex;
+  } else {
+    best = 0;
+    for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k;
+  }
+  const probabilities: Record<string, number> = {};
+  for (let k = 0; k < labels.length; k++) probabilities[labels[k]!] = probs[k]!;
+  const probability = probs[best]!;
+  return {
+    prediction: labels[best]!,
+    probability,
+    probabilities,
+    confidence: confidenceOf(probability, spec.confidence),
+  };
+}

@@ -1,0 +1,26 @@
+/** The service's pino logger. Credentials never reach a log line (API.md §11). */
+import { pino, type Logger } from 'pino';
+
+/** Paths redacted wherever they appear in a log object. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-api-key"]',
+];
+
+/** Creates the logger; tests pass a destination stream to read what was logged. */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'onnx-serving' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination as pino.DestinationStream | undefined,
+  );
+}
+
+export type { Logger };
