@@ -1,0 +1,61 @@
+/**
+ * Wires the service together from a config: registry, predict service, app.
+ * main.ts and the tests build the service the same way; only main.ts listens
+ * on the configured port and handles signals.
+ */
+import './ort-env.js';
+import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { ProviderSelector } from './inference/execution-providers.js';
+import { PredictService } from './inference/predict-service.js';
+import { ModelRegistry } from './inference/registry.js';
+import { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logger.js';
+
+/** The package version, reported by health. */
+export const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface Service {
+  config: Config;
+  logger: Logger;
+  app: Express;
+  registry: ModelRegistry;
+  lifecycle: Lifecycle;
+  providers: ProviderSelector;
+  predictService: PredictService;
+  /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
+  start(): Promise<void>;
+  /** Releases every model session. */
+  close(): Promise<void>;
+}
+
+/** Builds the service; reads the model repository's layout (synchronously) but loads nothing yet. */
+export function createService(config: Config, logger: Logger): Service {
+  const lifecycle = new Lifecycle();
+  const providers = new ProviderSelector(config.executionProviders, logger);
+  const registry = new ModelRegistry(config.modelRepository, {
+    providers,
+    intraOpThreads: config.intraOpThreads,
+    logger,
+  });
+  registry.discover();
+  const predictService = new PredictService(registry, {
+    defaultModel: config.defaultModel,
+    maxBatchSize: config.maxBatchSize,
+  });
+  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION });
+  return {
+    config, logger, app, registry, lifecycle, providers, predictService,
+    async start() {
+      await registry.loadAll();
+      lifecycle.started = true;
+    },
+    async close() {
+      await registry.close();
+    },
+  };
+}
