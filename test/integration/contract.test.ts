@@ -83,7 +83,7 @@ describe('request bodies', () => {
   it('answers 415 for a body without Content-Type, a non-JSON type and a non-UTF-8 charset', async () => {
     const noType = await fetch(`${t.url}/api/v1/predict`, { method: 'POST', body: new Blob([body]) });
     assert.equal(noType.status, 415);
-    assert.equal((await noType.json()).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(((await noType.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await send(body, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await send(body, { 'content-type': 'application/json; charset=latin1' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
