@@ -18,6 +18,8 @@ import { requestLog } from './http/middleware/request-log.js';
 import { healthRouter } from './http/routes/health.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
+import { recordsRouter } from './http/routes/records.js';
+import type { Store } from './store/store.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** The package version, reported by health. */
   version: string;
+  /** Prediction records and jobs. */
+  store: Store;
   /** Authentication and scopes; every route is open without one. */
   guard?: Guard;
 }
@@ -62,6 +66,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(healthRouter(deps));
   api.use(modelsRouter(deps.registry, guard));
   api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes }));
+  // After predictRouter: /predict/batch must match before /predict/{id}.
+  api.use(recordsRouter(deps.store, guard));
   app.use('/api/v1', api);
 
   app.use(function noRoute(req: Request) {

@@ -8,11 +8,16 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/execution-providers.js';
-import { PredictService } from './inference/predict-service.js';
+import { PredictionCache } from './inference/prediction-cache.js';
+import { PredictService, type RowResult } from './inference/predict-service.js';
 import { ModelRegistry } from './inference/registry.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { startRetention } from './store/retention.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
 
 /** The package version, reported by health. */
 export const PACKAGE_VERSION = (
@@ -27,14 +32,24 @@ export interface Service {
   lifecycle: Lifecycle;
   providers: ProviderSelector;
   predictService: PredictService;
+  /** Prediction records and jobs (SQLite under DATA_DIR). */
+  store: Store;
+  /** The prediction cache; metrics read its hit and miss counters. */
+  cache: PredictionCache<RowResult>;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
-  /** Releases every model session. */
+  /** Releases every model session and closes the store. */
   close(): Promise<void>;
 }
 
-/** Builds the service; reads the model repository's layout (synchronously) but loads nothing yet. */
-export function createService(config: Config, logger: Logger): Service {
+/** What tests may put in place of the defaults. */
+export interface ServiceOptions {
+  /** Authentication for the app (tests give their own). */
+  guard?: Guard;
+}
+
+/** Builds the service; reads the model repository's layout and opens the store (synchronously) but loads nothing yet. */
+export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
   const registry = new ModelRegistry(config.modelRepository, {
@@ -43,19 +58,30 @@ export function createService(config: Config, logger: Logger): Service {
     logger,
   });
   registry.discover();
+  const store = openSqliteStore(config.dataDir);
+  const cache = new PredictionCache<RowResult>({ size: config.cacheSize, ttlS: config.cacheTtlS });
+  registry.onChange((model) => cache.clearModel(model));
   const predictService = new PredictService(registry, {
     defaultModel: config.defaultModel,
     maxBatchSize: config.maxBatchSize,
+    records: store,
+    cache,
   });
-  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION });
+  const app = createApp({
+    config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, store, guard: options.guard,
+  });
+  let stopRetention = () => {};
   return {
-    config, logger, app, registry, lifecycle, providers, predictService,
+    config, logger, app, registry, lifecycle, providers, predictService, store, cache,
     async start() {
       await registry.loadAll();
+      stopRetention = startRetention(store, config.recordRetentionDays, logger);
       lifecycle.started = true;
     },
     async close() {
+      stopRetention();
       await registry.close();
+      store.close();
     },
   };
 }

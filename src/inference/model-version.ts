@@ -156,7 +156,8 @@ export class ModelVersion {
   }
 }
 
-function warmUpValue(f: { baseline?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number }): number {
+/** A valid value for a feature: its baseline, else the middle of its range (warm-up, explanations). */
+export function warmUpValue(f: { baseline?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number }): number {
   if (f.baseline !== undefined) return f.baseline;
   const lo = f.minimum ?? f.exclusiveMinimum;
   if (lo !== undefined && f.maximum !== undefined) return (lo + f.maximum) / 2;

@@ -5,10 +5,13 @@
  * limit allows, and shapes the results. Never sees req or res.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError, modelNotFound, validationError } from '../errors.js';
+import { AppError, modelNotFound, validationError, type ErrorDetail } from '../errors.js';
+import type { RecordStore } from '../store/store.js';
 import { schemaValidator } from '../validation/ajv.js';
 import { DetailCollector } from '../validation/details.js';
+import { explainRows, type Explanation } from './explain.js';
 import type { ModelVersion } from './model-version.js';
+import { DEFAULT_TOP_K, PredictionCache } from './prediction-cache.js';
 import type { ModelRegistry } from './registry.js';
 import { classify, packRows, type Classification, type Features } from './tensor.js';
 
@@ -25,15 +28,21 @@ interface PredictBody {
   options?: PredictOptions;
 }
 
+/** Batch options add the async job settings (API.md §6). */
+export interface BatchOptions extends PredictOptions {
+  async?: boolean;
+  callback_url?: string;
+}
+
 interface BatchBody {
   model?: string;
   version?: string;
   instances: Features[];
-  options?: PredictOptions;
+  options?: BatchOptions;
 }
 
-/** One row's answer: a classification or a regression value. */
-export type RowResult = Classification | { prediction: number };
+/** One row's answer: a classification or a regression value, explained when asked. */
+export type RowResult = (Classification | { prediction: number }) & { explanation?: Explanation };
 
 export interface PredictionData {
   id: string;
@@ -52,6 +61,25 @@ export interface BatchData {
 export interface PredictServiceOptions {
   defaultModel: string | undefined;
   maxBatchSize: number;
+  /** Where every single prediction is recorded before it is answered (API.md §11). */
+  records?: RecordStore;
+  /** The cache of identical single predictions; off when absent. */
+  cache?: PredictionCache<RowResult>;
+}
+
+/** Who asks and through which route, for POST /predict and /models/{name}/predict. */
+export interface PredictCall {
+  /** The model named in the path (`/models/{name}/predict`). */
+  pathModel?: string;
+  /** The caller's owner id (`sub:<sub>`, `key:<id>`), recorded with the prediction. */
+  owner?: string;
+}
+
+/** A batch that passed every check, pinned to a ready model version. */
+export interface CheckedBatch {
+  version: ModelVersion;
+  instances: Features[];
+  options: BatchOptions | undefined;
 }
 
 /** Generated ids: a prefix and a UUID (url-safe, 36 characters). */
@@ -68,7 +96,10 @@ export class PredictService {
   ) {}
 
   /** POST /predict and POST /models/{name}/predict (`pathModel` set). */
-  async predict(body: unknown, pathModel?: string): Promise<{ version: ModelVersion; data: PredictionData }> {
+  async predict(
+    body: unknown,
+    { pathModel, owner = 'anonymous' }: PredictCall = {},
+  ): Promise<{ version: ModelVersion; data: PredictionData; cache: 'hit' | 'miss' }> {
     if (pathModel !== undefined && !this.registry.get(pathModel)) throw modelNotFound(pathModel);
     const details = new DetailCollector();
     const validate = pathModel === undefined ? this.validatePredict : this.validateModelPredict;
@@ -82,15 +113,37 @@ export class PredictService {
     if (version) this.checkOptions(version, b.options, details);
     if (!details.empty || !version) throw validationError(details.details, details.total);
 
-    const [row] = await this.run(version, [b.features!], b.options);
-    return {
-      version,
-      data: { id: newId('pred'), model: version.name, model_version: version.version, ...row! },
-    };
+    const features = b.features!;
+    const cache = this.options.cache;
+    const key = cache?.key(version, features, b.options);
+    let row = key === undefined ? undefined : cache!.get(key);
+    const hit = row !== undefined;
+    if (!row) {
+      [row] = await this.run(version, [features], b.options);
+      if (key !== undefined) cache!.set(key, row!);
+    }
+    const data = { id: newId('pred'), model: version.name, model_version: version.version, ...row! };
+    // Every prediction, cached or not, is recorded before it is answered (API.md §11).
+    await this.options.records?.savePrediction({
+      id: data.id, owner, createdAt: Date.now(), model: version.name, modelVersion: version.version,
+      features, options: b.options ?? {}, result: row!,
+    });
+    return { version, data, cache: hit ? 'hit' : 'miss' };
   }
 
   /** POST /predict/batch: all or nothing, results in the order of `instances`. */
-  async predictBatch(body: unknown): Promise<{ version: ModelVersion; data: BatchData }> {
+  async predictBatch(body: unknown, extra: ErrorDetail[] = []): Promise<{ version: ModelVersion; data: BatchData }> {
+    const { version, instances, options } = this.checkBatch(body, extra);
+    const rows = await this.run(version, instances, options);
+    return { version, data: batchData(version, rows) };
+  }
+
+  /**
+   * Every check of a batch body (the synchronous and the async path share it):
+   * 413 for too many instances, else one 422 listing every problem, `extra`
+   * (checks made by the caller) included.
+   */
+  checkBatch(body: unknown, extra: readonly ErrorDetail[] = []): CheckedBatch {
     const b = body as Partial<BatchBody>;
     // The instance count is checked before the instances (API.md §11).
     if (isObject(b) && Array.isArray(b.instances) && b.instances.length > this.options.maxBatchSize) {
@@ -102,6 +155,7 @@ export class PredictService {
     const details = new DetailCollector();
     const valid = this.validateBatch(body);
     if (!valid) details.addAjv(this.validateBatch.errors);
+    for (const detail of extra) details.add(detail);
     const version = this.target(b, undefined, details, valid);
     if (version && Array.isArray(b.instances)) {
       const validateFeatures = version.validateFeatures!;
@@ -112,13 +166,7 @@ export class PredictService {
     }
     if (version) this.checkOptions(version, b.options, details);
     if (!details.empty || !version) throw validationError(details.details, details.total);
-
-    const rows = await this.run(version, b.instances!, b.options);
-    const predictions = rows.map((row) => ({ model: version.name, model_version: version.version, ...row }));
-    return {
-      version,
-      data: { model: version.name, model_version: version.version, count: predictions.length, predictions },
-    };
+    return { version, instances: b.instances!, options: b.options };
   }
 
   /**
@@ -182,8 +230,18 @@ export class PredictService {
           : { prediction: output.data[i * version.outputWidth]! };
       }
     }
+    if (options?.explain === true) {
+      const explanations = await explainRows(version, rows, results, options.top_k ?? DEFAULT_TOP_K);
+      for (let i = 0; i < results.length; i++) results[i]!.explanation = explanations[i];
+    }
     return results;
   }
+}
+
+/** The `data` of a batch answer (the synchronous answer and an async job's `result`). */
+export function batchData(version: ModelVersion, rows: readonly RowResult[]): BatchData {
+  const predictions = rows.map((row) => ({ model: version.name, model_version: version.version, ...row }));
+  return { model: version.name, model_version: version.version, count: predictions.length, predictions };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

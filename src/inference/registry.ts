@@ -53,6 +53,7 @@ export class ModelEntry {
 
 export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
+  private readonly changeListeners: Array<(model: string) => void> = [];
 
   constructor(
     private readonly root: string,
@@ -116,6 +117,16 @@ export class ModelRegistry {
     const latest = entry.representative();
     if (!latest || latest.state === 'unloaded') throw modelNotFound(name);
     throw modelNotReady(name, latest.version, latest.state);
+  }
+
+  /** Calls `listener(model)` whenever a model changes (a version added, replaced or removed, a setting patched). */
+  onChange(listener: (model: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Tells the listeners that `model` changed (its prediction cache entries are dropped, API.md §11). */
+  notifyChange(model: string): void {
+    for (const listener of this.changeListeners) listener(model);
   }
 
   /** Releases every session (shutdown). */

@@ -4,14 +4,17 @@
  * HTTP to it with fetch.
  */
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createService, type Service } from '../../src/service.js';
+import { createService, type Service, type ServiceOptions } from '../../src/service.js';
 
 /** The shipped model repository. */
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -48,14 +51,19 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Listen before the models load (to observe `starting`). */
   listenBeforeStart?: boolean;
+  /** Replacements for the service's defaults (e.g. a test guard). */
+  service?: ServiceOptions;
 }
 
 /** Starts the service with `env` on top of test defaults. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  // Each server gets its own store unless the test names one (e.g. to restart on it).
+  const tempData = options.env?.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'onnx-serving-data-')) : undefined;
   const config = loadConfig({
     MODEL_REPOSITORY: MODELS_DIR,
     LOG_LEVEL: 'info',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    ...(tempData === undefined ? {} : { DATA_DIR: tempData }),
     ...options.env,
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -65,7 +73,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       done();
     },
   });
-  const service = createService(config, createLogger(config.logLevel, sink));
+  const service = createService(config, createLogger(config.logLevel, sink), options.service);
   if (!options.listenBeforeStart) await service.start();
   const server = createServer(service.app);
   server.listen(0, '127.0.0.1');
@@ -89,6 +97,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();
+      if (tempData !== undefined) rmSync(tempData, { recursive: true, force: true });
     },
   };
 }

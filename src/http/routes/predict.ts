@@ -1,5 +1,6 @@
 /** POST /predict, /predict/batch and /models/{name}/predict (API.md §4): thin adapters over PredictService. */
 import { Router, type Request, type Response } from 'express';
+import { callerOf } from '../../auth/caller.js';
 import { modelNotFound } from '../../errors.js';
 import type { PredictService } from '../../inference/predict-service.js';
 import type { ModelVersion } from '../../inference/model-version.js';
@@ -36,7 +37,8 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
   });
   route(router, '/predict', {
     POST: [predict, body, async (req: Request, res: Response) => {
-      const { version, data } = await service.predict(req.body);
+      const { version, data, cache } = await service.predict(req.body, { owner: callerOf(res).id });
+      context(res).cache = cache;
       answer(res, version, data);
     }],
   });
@@ -44,7 +46,8 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
     POST: [predict, body, async (req: Request, res: Response) => {
       const name = req.params.name as string;
       if (!MODEL_NAME.test(name)) throw modelNotFound(name);
-      const { version, data } = await service.predict(req.body, name);
+      const { version, data, cache } = await service.predict(req.body, { pathModel: name, owner: callerOf(res).id });
+      context(res).cache = cache;
       answer(res, version, data);
     }],
   });
