@@ -86,7 +86,7 @@ describe('the prediction cache', () => {
 
 describe('CACHE_SIZE and CACHE_TTL_S', () => {
   it('turn the cache off with 0: every answer is a miss', async () => {
-    for (const env of [{ CACHE_SIZE: '0' }, { CACHE_TTL_S: '0' }]) {
+    for (const env of [{ CACHE_SIZE: '0' }, { CACHE_TTL_S: '0' }] as Array<Record<string, string>>) {
       const s = await startServer({ env });
       try {
         await loan({}, {}, s);
