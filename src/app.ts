@@ -15,6 +15,7 @@ import { errorHandler } from './http/error-handler.js';
 import { openGuard, type Guard } from './http/guard.js';
 import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { docsRouter } from './http/routes/docs.js';
 import { healthRouter } from './http/routes/health.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   // After predictRouter: /predict/batch must match before /predict/{id}.
   api.use(recordsRouter(deps.store, guard));
   app.use('/api/v1', api);
+  app.use(docsRouter({ registry: deps.registry, version: deps.version }));
 
   app.use(function noRoute(req: Request) {
     throw notFound(req.method, req.path);

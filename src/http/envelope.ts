@@ -50,6 +50,11 @@ export function sendSuccess(res: Response, data: unknown, status = 200): void {
   sendJson(res, status, { status: 'success', data, meta: meta(res) });
 }
 
+/** Answers a bare JSON document without the envelope (the OpenAPI document, API.md §11). */
+export function sendDocument(res: Response, document: unknown): void {
+  sendJson(res, 200, document);
+}
+
 /** Answers with the error envelope; `data` is added for health's 503 report. */
 export function sendError(res: Response, err: AppError, data?: unknown): void {
   if (err.headers) for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
