@@ -17,6 +17,8 @@ import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { docsRouter } from './http/routes/docs.js';
 import { healthRouter } from './http/routes/health.js';
+import { jobsRouter } from './http/routes/jobs.js';
+import type { JobService } from './jobs/job-service.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
 import { recordsRouter } from './http/routes/records.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   version: string;
   /** Prediction records and jobs. */
   store: Store;
+  /** Async batch jobs. */
+  jobs: JobService;
   /** Authentication and scopes; every route is open without one. */
   guard?: Guard;
 }
@@ -66,9 +70,10 @@ export function createApp(deps: AppDeps): Express {
   const api = Router();
   api.use(healthRouter(deps));
   api.use(modelsRouter(deps.registry, guard));
-  api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes }));
+  api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes, jobs: deps.jobs }));
   // After predictRouter: /predict/batch must match before /predict/{id}.
   api.use(recordsRouter(deps.store, guard));
+  api.use(jobsRouter(deps.jobs, guard));
   app.use('/api/v1', api);
   app.use(docsRouter({ registry: deps.registry, version: deps.version }));
 

@@ -24,12 +24,13 @@ async function main(): Promise<void> {
   try {
     service = createService(config, logger);
   } catch (err) {
+    if (err instanceof StartupError) throw err;
     throw new StartupError(`MODEL_REPOSITORY: ${err instanceof Error ? err.message : String(err)}`);
   }
   const server = createServer(service.app);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  installShutdown({ server, lifecycle: service.lifecycle, registry: service.registry, logger, config });
+  installShutdown({ server, lifecycle: service.lifecycle, registry: service.registry, logger, config, jobs: service.jobs });
   logger.info({ address: server.address(), version: PACKAGE_VERSION }, 'listening; loading models');
 
   await service.start();

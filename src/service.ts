@@ -13,6 +13,7 @@ import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictionCache } from './inference/prediction-cache.js';
 import { PredictService, type RowResult } from './inference/predict-service.js';
 import { ModelRegistry } from './inference/registry.js';
+import { JobService, type JobTuning } from './jobs/job-service.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { startRetention } from './store/retention.js';
@@ -36,6 +37,8 @@ export interface Service {
   store: Store;
   /** The prediction cache; metrics read its hit and miss counters. */
   cache: PredictionCache<RowResult>;
+  /** Async batch jobs: the shutdown path calls `jobs.stop(graceMs)`. */
+  jobs: JobService;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
   /** Releases every model session and closes the store. */
@@ -46,6 +49,8 @@ export interface Service {
 export interface ServiceOptions {
   /** Authentication for the app (tests give their own). */
   guard?: Guard;
+  /** Job chunk size and webhook timings (tests shorten the backoff). */
+  jobs?: Partial<JobTuning>;
 }
 
 /** Builds the service; reads the model repository's layout and opens the store (synchronously) but loads nothing yet. */
@@ -67,19 +72,25 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     records: store,
     cache,
   });
+  const jobs = new JobService({
+    store, registry, predictService, logger, tuning: options.jobs,
+    webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
+  });
   const app = createApp({
-    config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, store, guard: options.guard,
+    config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, store, jobs, guard: options.guard,
   });
   let stopRetention = () => {};
   return {
-    config, logger, app, registry, lifecycle, providers, predictService, store, cache,
+    config, logger, app, registry, lifecycle, providers, predictService, store, cache, jobs,
     async start() {
       await registry.loadAll();
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
+      await jobs.start();
       lifecycle.started = true;
     },
     async close() {
       stopRetention();
+      await jobs.stop(0);
       await registry.close();
       store.close();
     },

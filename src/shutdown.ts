@@ -17,13 +17,16 @@ export interface ShutdownDeps {
   registry: ModelRegistry;
   logger: Logger;
   config: Pick<Config, 'shutdownDrainMs' | 'shutdownTimeoutMs'>;
+  /** The async job worker: the running job gets SHUTDOWN_TIMEOUT_MS, else goes back to the queue. */
+  jobs?: { stop(graceMs: number): Promise<void> };
 }
 
-export function installShutdown({ server, lifecycle, registry, logger, config }: ShutdownDeps): void {
+export function installShutdown({ server, lifecycle, registry, logger, config, jobs }: ShutdownDeps): void {
   async function shutdown(signal: NodeJS.Signals): Promise<void> {
     if (lifecycle.draining) return;
     lifecycle.draining = true;
     logger.info({ signal, drain_ms: config.shutdownDrainMs }, 'draining');
+    const jobsStopped = jobs?.stop(config.shutdownTimeoutMs);
     await sleep(config.shutdownDrainMs);
 
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -37,6 +40,8 @@ export function installShutdown({ server, lifecycle, registry, logger, config }:
       logger.warn('shutdown timeout: closing the connections still open');
       server.closeAllConnections();
     }
+    // Before the sessions go: a job still running is put back in the queue at its next chunk.
+    await jobsStopped;
     await registry.close();
     logger.info('stopped');
     process.exit(0);

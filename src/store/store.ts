@@ -33,7 +33,8 @@ export interface JobRequest {
   model: string;
   version: string;
   instances: Array<Record<string, number>>;
-  options: Record<string, unknown>;
+  /** The prediction options (explain, threshold, top_k); the async settings are not kept here. */
+  options: { explain?: boolean; threshold?: number; top_k?: number };
 }
 
 /** Where a job's completion webhook stands. */

@@ -3,6 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import { callerOf } from '../../auth/caller.js';
 import { modelNotFound } from '../../errors.js';
 import type { PredictService } from '../../inference/predict-service.js';
+import type { JobService } from '../../jobs/job-service.js';
+import { jobLink } from '../../jobs/job-view.js';
 import type { ModelVersion } from '../../inference/model-version.js';
 import { MODEL_NAME } from '../../inference/repository.js';
 import { context, sendSuccess } from '../envelope.js';
@@ -12,6 +14,8 @@ import { route } from '../route.js';
 
 export interface PredictRouteOptions {
   bodyLimitBytes: number;
+  /** Async batches (API.md §6); without it every batch is synchronous. */
+  jobs?: JobService;
 }
 
 function answer(res: Response, version: ModelVersion, data: unknown): void {
@@ -31,7 +35,18 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
   // Registered before any /predict/{id} route, so that GET /predict/batch is a 405.
   route(router, '/predict/batch', {
     POST: [predict, batchBody, async (req: Request, res: Response) => {
-      const { version, data } = await service.predictBatch(req.body);
+      const jobs = options.jobs;
+      if (jobs?.isAsync(req.body, req.headers.prefer)) {
+        const job = await jobs.submit(req.body, callerOf(res).id);
+        const ctx = context(res);
+        ctx.model = job.model;
+        ctx.modelVersion = job.modelVersion;
+        res.setHeader('Location', jobLink(job.id));
+        if (req.headers.prefer !== undefined) res.setHeader('Preference-Applied', 'respond-async');
+        sendSuccess(res, { job_id: job.id, status: 'queued', links: { self: jobLink(job.id) } }, 202);
+        return;
+      }
+      const { version, data } = await service.predictBatch(req.body, jobs?.syncChecks(req.body));
       answer(res, version, data);
     }],
   });

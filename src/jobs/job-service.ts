@@ -1,0 +1,141 @@
+/**
+ * Async batch jobs (API.md §6, §11), protocol-neutral: decides whether a
+ * batch runs as a job, submits it after the very checks a synchronous batch
+ * gets, and reads or cancels a job for its owner (or admin). The worker runs
+ * the jobs; the webhook sender reports their end.
+ */
+import { hasScope, type Caller } from '../auth/caller.js';
+import { AppError, type ErrorDetail } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { newId, type PredictService } from '../inference/predict-service.js';
+import type { ModelRegistry } from '../inference/registry.js';
+import type { JobRow, JobStore } from '../store/store.js';
+import { allowedHostSet, callbackUrlProblem } from './callback-url.js';
+import { JOB_ID, webhookJob } from './job-view.js';
+import { JobWorker } from './job-worker.js';
+import { DEFAULT_WEBHOOK_SETTINGS, WebhookSender, type WebhookSettings } from './webhooks.js';
+
+/** What tests (and operators, through the code) may tune. */
+export interface JobTuning {
+  /** Rows per chunk at most [256]. */
+  chunkRows: number;
+  webhook: Omit<WebhookSettings, 'secret'>;
+}
+
+export const DEFAULT_JOB_TUNING: JobTuning = { chunkRows: 256, webhook: DEFAULT_WEBHOOK_SETTINGS };
+
+export interface JobServiceDeps {
+  store: JobStore;
+  registry: ModelRegistry;
+  predictService: PredictService;
+  logger: Logger;
+  webhookSecret: string | undefined;
+  callbackAllowedHosts: readonly string[];
+  tuning?: Partial<JobTuning>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether a Prefer header (RFC 7240) asks for respond-async. */
+export function prefersAsync(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
+  return values.some((v) => v.split(',').some((p) => p.split(/[;=]/)[0]!.trim().toLowerCase() === 'respond-async'));
+}
+
+const jobNotFound = (id: string) => new AppError('JOB_NOT_FOUND', `No job '${id.slice(0, 140)}'`);
+
+export class JobService {
+  private readonly worker: JobWorker;
+  private readonly webhooks: WebhookSender | undefined;
+  private readonly allowedHosts: ReadonlySet<string>;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    const tuning = { ...DEFAULT_JOB_TUNING, ...deps.tuning };
+    this.allowedHosts = allowedHostSet(deps.callbackAllowedHosts);
+    if (deps.webhookSecret !== undefined) {
+      this.webhooks = new WebhookSender(deps.store, { ...tuning.webhook, secret: deps.webhookSecret }, deps.logger);
+    }
+    this.worker = new JobWorker({
+      store: deps.store, registry: deps.registry, predictService: deps.predictService, logger: deps.logger,
+      chunkRows: tuning.chunkRows, onFinished: (job) => void this.notify(job),
+    });
+  }
+
+  /** An async batch: options.async, else the Prefer header; an explicit `async: false` wins. */
+  isAsync(body: unknown, prefer: string | string[] | undefined): boolean {
+    const value = isObject(body) && isObject(body.options) ? body.options.async : undefined;
+    return value === true || (value !== false && prefersAsync(prefer));
+  }
+
+  /** Checks a synchronous batch adds: a callback_url needs an async batch. */
+  syncChecks(body: unknown): ErrorDetail[] {
+    const url = isObject(body) && isObject(body.options) ? body.options.callback_url : undefined;
+    if (typeof url !== 'string') return [];
+    return [{ field: '/options/callback_url', message: 'applies only to asynchronous batches (options.async or Prefer: respond-async)', received: url }];
+  }
+
+  /** Checks the batch like a synchronous one (plus its callback_url), then queues it. */
+  async submit(body: unknown, owner: string): Promise<JobRow> {
+    const { version, instances, options } = this.deps.predictService.checkBatch(body, this.callbackChecks(body));
+    const { async: _async, callback_url: callbackUrl, ...runOptions } = options ?? {};
+    const id = newId('job');
+    await this.deps.store.insertJob({
+      id, owner, createdAt: Date.now(), callbackUrl: callbackUrl ?? null,
+      request: { model: version.name, version: version.version, instances, options: runOptions },
+    });
+    // After the answer: the job is `queued` when the 202 says so.
+    setImmediate(() => this.worker.kick());
+    return (await this.deps.store.getJob(id))!;
+  }
+
+  /** The job, for its owner or admin; JOB_NOT_FOUND for anyone else. */
+  async get(id: string, caller: Caller): Promise<JobRow> {
+    const job = JOB_ID.test(id) ? await this.deps.store.getJob(id) : undefined;
+    if (!job || (job.owner !== caller.id && !hasScope(caller, 'admin'))) throw jobNotFound(id);
+    return job;
+  }
+
+  /** Cancels a job that has not finished; 409 CONFLICT for one that has. */
+  async cancel(id: string, caller: Caller): Promise<JobRow> {
+    const job = await this.get(id, caller);
+    if (!(await this.deps.store.cancelJob(job.id, Date.now()))) {
+      throw new AppError('CONFLICT', `Job '${job.id}' has already finished (${job.status})`);
+    }
+    this.worker.cancel(job.id);
+    return (await this.deps.store.getJob(job.id))!;
+  }
+
+  /** After start-up: jobs left running by a crash go back to the queue, pending webhooks resume, queued jobs run. */
+  async start(): Promise<void> {
+    const requeued = await this.deps.store.requeueJobs();
+    if (requeued > 0) this.deps.logger.warn({ jobs: requeued }, 'jobs left running were put back in the queue');
+    for (const job of await this.deps.store.pendingWebhooks()) void this.notify(job);
+    this.worker.kick();
+  }
+
+  /** Takes no more jobs; the running one gets `graceMs` to finish, else it goes back to the queue. */
+  async stop(graceMs: number): Promise<void> {
+    await this.worker.stop(graceMs);
+    this.webhooks?.stop();
+  }
+
+  /** Waits until every webhook in flight has finished (tests). */
+  async webhooksIdle(): Promise<void> {
+    await this.webhooks?.idle();
+  }
+
+  private callbackChecks(body: unknown): ErrorDetail[] {
+    const url = isObject(body) && isObject(body.options) ? body.options.callback_url : undefined;
+    if (typeof url !== 'string') return [];
+    const problem = this.webhooks === undefined
+      ? 'cannot be used: no WEBHOOK_SECRET is configured'
+      : callbackUrlProblem(url, this.allowedHosts);
+    return problem === undefined ? [] : [{ field: '/options/callback_url', message: problem, received: url }];
+  }
+
+  private async notify(job: JobRow): Promise<void> {
+    if (job.callbackUrl === null || !this.webhooks || (job.status !== 'succeeded' && job.status !== 'failed')) return;
+    await this.deps.store.setWebhook(job.id, { state: 'pending', attempts: 0, last_status: null, last_attempt_at: null });
+    this.webhooks.deliver(job.id, job.callbackUrl, `job.${job.status}`, webhookJob(job));
+  }
+}
