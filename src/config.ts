@@ -4,6 +4,7 @@
  * schemas/service-config.schema.json, every problem listed with its variable
  * name, then frozen and passed down.
  */
+import { securityProblems } from './auth/config-checks.js';
 import { StartupError } from './errors.js';
 import { schemaValidator } from './validation/ajv.js';
 
@@ -89,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const list = (name: string) => raw[name] as string[] | undefined;
   const bodyLimitBytes = int('BODY_LIMIT_BYTES', 1024 * 1024);
 
-  return Object.freeze({
+  const config: Config = Object.freeze({
     production: env.NODE_ENV === 'production',
     port: int('PORT', 8080),
     host: str('HOST'),
@@ -128,4 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000),
     logLevel: str('LOG_LEVEL') ?? 'info',
   });
+  // Keys must parse, named files exist, production be locked down (API.md §11).
+  const security = securityProblems(config);
+  if (security.length > 0) throw new StartupError(`Invalid configuration:\n  ${security.join('\n  ')}`);
+  return config;
 }

@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new StartupError(`MODEL_REPOSITORY: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // The one secret ever printed (API.md §11): one line on stdout, ready to paste.
+  if (service.devToken) process.stdout.write(`export TOKEN=${service.devToken}\n`);
   const server = createServer(service.app);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');

@@ -7,6 +7,8 @@ import './ort-env.js';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { createApp } from './app.js';
+import { authGuard } from './auth/authenticator.js';
+import { createAuth } from './auth/setup.js';
 import type { Config } from './config.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
@@ -27,6 +29,8 @@ export interface Service {
   lifecycle: Lifecycle;
   providers: ProviderSelector;
   predictService: PredictService;
+  /** The development token to print once at start; set only when no auth is configured outside production. */
+  devToken?: string;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
   /** Releases every model session. */
@@ -47,9 +51,11 @@ export function createService(config: Config, logger: Logger): Service {
     defaultModel: config.defaultModel,
     maxBatchSize: config.maxBatchSize,
   });
-  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION });
+  const auth = createAuth(config, logger);
+  const guard = authGuard(auth.credentials);
+  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, guard });
   return {
-    config, logger, app, registry, lifecycle, providers, predictService,
+    config, logger, app, registry, lifecycle, providers, predictService, devToken: auth.devToken,
     async start() {
       await registry.loadAll();
       lifecycle.started = true;
