@@ -5,6 +5,7 @@
  * exact CORS origins: no `*`.
  */
 import type { Config } from '../config.js';
+import { loadApiKeys } from './api-keys.js';
 import { KeyConfigError, loadJwtKeys } from './jwt-keys.js';
 import { authConfigured } from './setup.js';
 
@@ -21,12 +22,17 @@ function isExactOrigin(value: string): boolean {
 /** Every problem with the security settings, as `VARIABLE: why` lines. */
 export function securityProblems(config: Config): string[] {
   const problems: string[] = [];
-  try {
-    loadJwtKeys(config.auth);
-  } catch (err) {
-    if (!(err instanceof KeyConfigError)) throw err;
-    problems.push(err.message);
-  }
+  const check = (load: () => unknown) => {
+    try {
+      load();
+    } catch (err) {
+      if (!(err instanceof KeyConfigError)) throw err;
+      problems.push(err.message);
+    }
+  };
+  check(() => loadJwtKeys(config.auth));
+  const { apiKeysFile } = config.auth;
+  if (apiKeysFile !== undefined) check(() => loadApiKeys(apiKeysFile));
   for (const origin of config.corsOrigins) {
     if (origin === '*') {
       if (config.production) problems.push("CORS_ORIGINS: '*' is refused with NODE_ENV=production; list the exact origins");

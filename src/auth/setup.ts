@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { loadApiKeys } from './api-keys.js';
 import type { Credentials } from './authenticator.js';
 import { loadJwtKeys } from './jwt-keys.js';
 import { JwtVerifier } from './jwt-verifier.js';
@@ -50,5 +51,12 @@ export function createAuth(config: Config, logger: Logger): Auth {
     logger.warn(`AUTH_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes; use a longer random secret (openssl rand -base64 48)`);
   }
   const keys = loadJwtKeys(auth);
-  return { credentials: keys.length > 0 ? { jwt: new JwtVerifier(keys, claims) } : {} };
+  const credentials: Credentials = {};
+  if (keys.length > 0) credentials.jwt = new JwtVerifier(keys, claims);
+  if (auth.apiKeysFile !== undefined) {
+    const apiKeys = loadApiKeys(auth.apiKeysFile);
+    credentials.apiKeys = apiKeys;
+    logger.info({ api_keys: apiKeys.size }, 'API keys loaded');
+  }
+  return { credentials };
 }

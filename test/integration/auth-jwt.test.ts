@@ -146,6 +146,13 @@ describe('JWT authentication with HS256 (AUTH_JWT_SECRET)', () => {
       expect401(await t.call('GET', `/api/v1/models?access_token=${token}`, { auth: false }), false);
       expect401(await t.call('GET', `/api/v1/models?token=${token}`, { auth: false }), false);
     });
+    it('keeps the token out of the request log', async () => {
+      const token = testToken('admin', 'query-log-check');
+      await t.call('GET', `/api/v1/models?access_token=${token}&page=2`, { auth: false });
+      const line = t.logs.find((l) => typeof l.url === 'string' && l.url.includes('page=2'));
+      assert.equal(line?.url, '/api/v1/models?access_token=[redacted]&page=2');
+      assert.ok(!JSON.stringify(t.logs).includes(token.split('.')[2]!));
+    });
   });
   describe('attack: token in a cookie or with another scheme', () => {
     it('is ignored: 401 as if no credentials were sent', async () => {
