@@ -15,6 +15,7 @@ import { errorHandler } from './http/error-handler.js';
 import { openGuard, type Guard } from './http/guard.js';
 import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { corsPolicy, securityHeaders } from './http/middleware/security.js';
 import { healthRouter } from './http/routes/health.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
@@ -55,8 +56,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestId());
   app.use(requestLog(logger));
+  // Security before anything can answer, so that every response (400 for a
+  // bad path, 404, preflights) carries helmet's headers and CORS's.
+  app.use(securityHeaders());
+  app.use(corsPolicy(config.corsOrigins));
   app.use(checkPathEncoding);
-  // Security (helmet, CORS, rate limits) plugs in here, before any route.
 
   const api = Router();
   api.use(healthRouter(deps));
