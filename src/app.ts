@@ -3,7 +3,7 @@
  * handler last. No environment, no port: main.ts listens, tests build the
  * same app with their own deps.
  */
-import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from './config.js';
 import { AppError, notFound } from './errors.js';
 import type { ProviderSelector } from './inference/execution-providers.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   version: string;
   /** Authentication and scopes; every route is open without one. */
   guard?: Guard;
+  /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
+  rateLimit?: RequestHandler;
 }
 
 /** A path that is not valid percent-encoding is a 400 (API.md §11). */
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   // bad path, 404, preflights) carries helmet's headers and CORS's.
   app.use(securityHeaders());
   app.use(corsPolicy(config.corsOrigins));
+  if (deps.rateLimit) app.use(deps.rateLimit);
   app.use(checkPathEncoding);
 
   const api = Router();

@@ -109,9 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: Object.freeze(list('CORS_ORIGINS') ?? []),
     trustProxy: trustProxy(raw.TRUST_PROXY as string | number | undefined),
     rateLimits: Object.freeze({
-      predictPerMin: int('RATE_LIMIT_PREDICT_PER_MIN', 600),
-      batchPerMin: int('RATE_LIMIT_BATCH_PER_MIN', 60),
-      defaultPerMin: int('RATE_LIMIT_DEFAULT_PER_MIN', 300),
+      // Per caller (and per IP before authentication); see docs/security.md.
+      predictPerMin: int('RATE_LIMIT_PREDICT_PER_MIN', 1200),
+      batchPerMin: int('RATE_LIMIT_BATCH_PER_MIN', 120),
+      defaultPerMin: int('RATE_LIMIT_DEFAULT_PER_MIN', 600),
     }),
     maxBatchSize: int('MAX_BATCH_SIZE', 10_000),
     bodyLimitBytes,

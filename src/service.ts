@@ -6,9 +6,11 @@
 import './ort-env.js';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
 import { authGuard } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
+import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
@@ -37,8 +39,13 @@ export interface Service {
   close(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  /** A rate-limit store per limiter (e.g. Redis, shared by replicas); in memory when absent. */
+  rateLimitStore?: (name: LimiterName) => Store;
+}
+
 /** Builds the service; reads the model repository's layout (synchronously) but loads nothing yet. */
-export function createService(config: Config, logger: Logger): Service {
+export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
   const registry = new ModelRegistry(config.modelRepository, {
@@ -52,8 +59,12 @@ export function createService(config: Config, logger: Logger): Service {
     maxBatchSize: config.maxBatchSize,
   });
   const auth = createAuth(config, logger);
-  const guard = authGuard(auth.credentials);
-  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, guard });
+  const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
+  const guard = authGuard(auth.credentials, limits.perCaller);
+  const app = createApp({
+    config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION,
+    guard, rateLimit: limits.preAuth,
+  });
   return {
     config, logger, app, registry, lifecycle, providers, predictService, devToken: auth.devToken,
     async start() {

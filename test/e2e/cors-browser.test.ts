@@ -105,6 +105,7 @@ describe('CORS in headless Chromium', { timeout: 120_000 }, () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.data.model, 'loan-approval');
       assert.equal(r.requestId, r.body.meta.request_id);
+      assert.match(r.rateLimitRemaining ?? '', /^\d+$/, 'X-RateLimit-Remaining is exposed to the page');
       assert.equal(posts(), before + 1);
       await page.close();
     });
