@@ -44,7 +44,7 @@ export function createAuth(config: Config, logger: Logger): Auth {
       ...(auth.jwtIssuer ? { issuer: auth.jwtIssuer } : {}),
       ...(auth.jwtAudience ? { audience: auth.jwtAudience } : {}),
     });
-    logger.warn('no authentication configured: using a random secret and a development token (scope admin) valid until restart');
+    logger.warn('no authentication configured: made a random secret and a development token (scope admin, valid until restart); paste the export TOKEN=… line below into your shell');
     return { credentials: { jwt: new JwtVerifier(keys, claims) }, devToken };
   }
   if (auth.jwtSecret !== undefined && Buffer.byteLength(auth.jwtSecret) < MIN_SECRET_BYTES) {
