@@ -5,6 +5,7 @@
  * string, and scope escalation.
  */
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import jwt from 'jsonwebtoken';
 import { expectError, SAMPLES, startServer, TEST_JWT_SECRET, testToken, type Reply, type TestServer } from '../helpers/server.js';
-import { claims, hs256, keyPair, signWith, tamper, unsigned } from '../helpers/tokens.js';
+import { claims, handMade, hs256, keyPair, signWith, tamper, unsigned } from '../helpers/tokens.js';
 
 const PREDICT = { model: 'loan-approval', features: SAMPLES['loan-approval'] };
 const now = () => Math.floor(Date.now() / 1000);
@@ -96,6 +97,7 @@ describe('JWT authentication with HS256 (AUTH_JWT_SECRET)', () => {
     it('answers 401 invalid_token', async () => {
       expect401(await models(unsigned(claims({ scope: 'admin' }))), true);
       expect401(await models(unsigned(claims({ scope: 'admin' })) + 'c2ln'), true);
+      for (const alg of ['None', 'NONE', 'nOnE']) expect401(await models(handMade({ alg }, claims({ scope: 'admin' }), () => '')), true);
     });
   });
   describe('attack: tampered payload (scope raised, signature kept)', () => {
@@ -199,6 +201,16 @@ describe('JWT authentication with RS256 (AUTH_JWT_PUBLIC_KEY)', () => {
   describe('attack: alg none', () => {
     it('answers 401 invalid_token', async () => {
       expect401(await models(unsigned(claims({ scope: 'admin' }))), true);
+    });
+  });
+  describe('attack: a token carrying its own key in the header (jwk / jku / x5u)', () => {
+    it('answers 401 invalid_token: header keys are never used', async () => {
+      const attacker = keyPair('rsa');
+      const jwk = createPublicKey(attacker.publicPem).export({ format: 'jwk' });
+      const token = jwt.sign(claims({ scope: 'admin' }), attacker.privateKey, {
+        algorithm: 'RS256', header: { alg: 'RS256', jwk, jku: 'https://evil.example.com/jwks.json', x5u: 'https://evil.example.com/cert.pem' } as jwt.JwtHeader,
+      });
+      expect401(await models(token), true);
     });
   });
   describe('attack: a token signed by another RSA key, or an RS512 token when RS256 is configured', () => {

@@ -86,6 +86,9 @@ describe('per-caller budgets (RATE_LIMIT_PREDICT_PER_MIN=3, RATE_LIMIT_BATCH_PER
   it('counts a token subject, not the token: a fresh token for the same sub has no new budget', async () => {
     expect429(await predict(testToken('predict', 'alice', { jti: 'another' })), 3);
   });
+  it('logs no express-rate-limit misconfiguration warning', () => {
+    assert.ok(!JSON.stringify(t.logs).includes('ERR_ERL'));
+  });
 });
 
 describe('the default budget per client IP before authentication (RATE_LIMIT_DEFAULT_PER_MIN=3)', () => {
