@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { DynamicBatcher } from './inference/batcher.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
 import { ModelRegistry } from './inference/registry.js';
@@ -41,6 +42,14 @@ export function createService(config: Config, logger: Logger): Service {
     providers,
     intraOpThreads: config.intraOpThreads,
     logger,
+    wrapRunner: (runner, version) =>
+      new DynamicBatcher(runner, {
+        maxBatchSize: version.batching!.max_batch_size,
+        maxDelayMs: version.batching!.max_delay_ms,
+        maxQueue: config.inferenceQueueSize,
+        timeoutMs: config.inferenceTimeoutMs,
+        width: version.featureNames.length,
+      }),
   });
   registry.discover();
   const predictService = new PredictService(registry, {
