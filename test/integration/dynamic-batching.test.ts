@@ -39,7 +39,7 @@ async function concurrently(url: string, token: string, bodies: unknown[]): Prom
 describe('dynamic batching of POST /api/v1/predict', () => {
   it('runs 64 concurrent predictions in fewer ONNX runs, each answer equal to the same row predicted alone', async (ctx) => {
     const batcher = t.service.registry.resolve('loan-approval').runner as DynamicBatcher;
-    const alone = [];
+    const alone: Array<Record<string, unknown>> = [];
     for (const r of rows) alone.push((await predict(r)).body.data);
     const before = batcher.runs;
     const together = await concurrently(`${t.url}/api/v1/predict`, testToken(), rows.map((features) => ({ model: 'loan-approval', features })));
