@@ -49,7 +49,7 @@ describe('dynamic batching of POST /api/v1/predict', () => {
     together.forEach((r, i) => {
       assert.equal(r.status, 200);
       const { id: _a, ...got } = r.body.data;
-      const { id: _b, ...want } = alone[i];
+      const { id: _b, ...want } = alone[i]!;
       assert.deepEqual(got, want, `row ${i}`);
     });
   });
