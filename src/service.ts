@@ -12,6 +12,7 @@ import { authGuard } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
 import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
+import { DynamicBatcher } from './inference/batcher.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
 import { ModelRegistry } from './inference/registry.js';
@@ -52,6 +53,14 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     providers,
     intraOpThreads: config.intraOpThreads,
     logger,
+    wrapRunner: (runner, version) =>
+      new DynamicBatcher(runner, {
+        maxBatchSize: version.batching!.max_batch_size,
+        maxDelayMs: version.batching!.max_delay_ms,
+        maxQueue: config.inferenceQueueSize,
+        timeoutMs: config.inferenceTimeoutMs,
+        width: version.featureNames.length,
+      }),
   });
   registry.discover();
   const predictService = new PredictService(registry, {

@@ -35,24 +35,36 @@ export class ProviderSelector {
     const wantsCuda = this.requested.includes('cuda');
     const allowsCpu = this.requested.includes('cpu');
     if (wantsCuda && this.cudaError === undefined) {
+      let cudaFailure: unknown;
       try {
         return { value: await createOn(['cuda']), provider: 'cuda' };
       } catch (err) {
-        this.cudaError = err instanceof Error ? err.message : String(err);
-        if (!allowsCpu) {
-          throw new StartupError(
-            `ORT_EXECUTION_PROVIDERS=cuda, but the CUDA execution provider cannot be used: ${this.cudaError}. ` +
-              'Install with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU and CUDA 12, or set ORT_EXECUTION_PROVIDERS=cuda,cpu to fall back to CPU.',
-          );
-        }
-        this.logger?.warn(
-          { err: this.cudaError },
-          'ORT_EXECUTION_PROVIDERS=cuda,cpu: CUDA is not usable here, falling back to the CPU execution provider',
+        cudaFailure = err;
+      }
+      // Blame CUDA only if the same model loads on CPU: a corrupt file fails
+      // on both and is that model's failure, not the provider's.
+      const onCpu = await createOn(['cpu']);
+      this.cudaError = cudaFailure instanceof Error ? cudaFailure.message : String(cudaFailure);
+      if (!allowsCpu) {
+        if (isReleasable(onCpu)) await onCpu.release();
+        throw new StartupError(
+          `ORT_EXECUTION_PROVIDERS=cuda, but the CUDA execution provider cannot be used: ${this.cudaError}. ` +
+            'Install with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU and CUDA 12, or set ORT_EXECUTION_PROVIDERS=cuda,cpu to fall back to CPU.',
         );
       }
-    } else if (wantsCuda && !allowsCpu) {
-      throw new StartupError(`ORT_EXECUTION_PROVIDERS=cuda, but CUDA failed earlier: ${this.cudaError}`);
+      this.logger?.warn(
+        { err: this.cudaError },
+        'ORT_EXECUTION_PROVIDERS=cuda,cpu: CUDA is not usable here, falling back to the CPU execution provider',
+      );
+      return { value: onCpu, provider: 'cpu' };
+    }
+    if (wantsCuda && !allowsCpu) {
+      throw new StartupError(`ORT_EXECUTION_PROVIDERS=cuda, but the CUDA execution provider cannot be used: ${this.cudaError}`);
     }
     return { value: await createOn(['cpu']), provider: 'cpu' };
   }
+}
+
+function isReleasable(value: unknown): value is { release(): Promise<void> } {
+  return typeof (value as { release?: unknown })?.release === 'function';
 }

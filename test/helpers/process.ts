@@ -1,55 +1,63 @@
-/**
- * Runs the built service (`node dist/main.js`) as a real process, the way
- * `npm start` does, with exactly the environment given (nothing inherited
- * but PATH), for the tests that only a process shows: start-up refusals,
- * the printed development token.
- */
+/** Runs the built service as a real child process, as an operator would. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { MODELS_DIR } from './server.js';
 
-export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A loopback port that was free a moment ago. */
+/** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.close();
+  await once(server, 'close');
   return port;
 }
 
-export interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  output: () => string;
+  /** Resolves with the exit code. */
   exited: Promise<number | null>;
 }
 
-/** Spawns the built service with `env` (plus PATH, MODEL_REPOSITORY, HOST=127.0.0.1). */
-export function runService(env: Record<string, string>): Running {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', MODEL_REPOSITORY: MODELS_DIR, HOST: '127.0.0.1', SHUTDOWN_DRAIN_MS: '0', ...env },
+/** Spawns `command args` in the repository root with `env` added; does not wait for readiness. */
+export async function spawnService(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<Child> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const childEnv: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env };
+  // An undefined value removes the variable from the child's environment.
+  for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
+  const proc = spawn(command, args, {
+    cwd: ROOT,
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  return { proc, url: `http://127.0.0.1:${port}`, output: () => out, exited };
 }
 
-/** Waits until `check` returns a value, or fails after `ms`. */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
+/** Polls `path` until it answers `status` (or the deadline passes). */
+export async function waitFor(url: string, status = 200, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === status) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
