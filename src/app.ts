@@ -11,11 +11,14 @@ import type { PredictService } from './inference/predict-service.js';
 import type { ModelRegistry } from './inference/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics/service-metrics.js';
 import { errorHandler } from './http/error-handler.js';
 import { openGuard, type Guard } from './http/guard.js';
+import { httpMetrics } from './http/middleware/http-metrics.js';
 import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { healthRouter } from './http/routes/health.js';
+import { metricsRouter } from './http/routes/metrics.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
 
@@ -26,6 +29,7 @@ export interface AppDeps {
   providers: ProviderSelector;
   predictService: PredictService;
   lifecycle: Lifecycle;
+  metrics: ServiceMetrics;
   /** The package version, reported by health. */
   version: string;
   /** Authentication and scopes; every route is open without one. */
@@ -54,9 +58,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestId());
+  app.use(httpMetrics(deps.metrics));
   app.use(requestLog(logger));
   app.use(checkPathEncoding);
   // Security (helmet, CORS, rate limits) plugs in here, before any route.
+
+  // Public like health: the rate limiters must skip /metrics (API.md §7).
+  app.use(metricsRouter(deps.metrics));
 
   const api = Router();
   api.use(healthRouter(deps));

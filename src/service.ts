@@ -13,6 +13,8 @@ import { PredictService } from './inference/predict-service.js';
 import { ModelRegistry } from './inference/registry.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { ServiceMetrics } from './metrics/service-metrics.js';
+import { servingChain } from './inference/runner-chain.js';
 
 /** The package version, reported by health. */
 export const PACKAGE_VERSION = (
@@ -27,6 +29,7 @@ export interface Service {
   lifecycle: Lifecycle;
   providers: ProviderSelector;
   predictService: PredictService;
+  metrics: ServiceMetrics;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
   /** Releases every model session. */
@@ -37,19 +40,24 @@ export interface Service {
 export function createService(config: Config, logger: Logger): Service {
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
+  const metrics = new ServiceMetrics();
   const registry = new ModelRegistry(config.modelRepository, {
     providers,
     intraOpThreads: config.intraOpThreads,
     logger,
+    wrapRunner: servingChain(metrics),
   });
+  metrics.watchModels(registry);
   registry.discover();
   const predictService = new PredictService(registry, {
     defaultModel: config.defaultModel,
     maxBatchSize: config.maxBatchSize,
   });
-  const app = createApp({ config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION });
+  const app = createApp({
+    config, logger, registry, providers, predictService, lifecycle, metrics, version: PACKAGE_VERSION,
+  });
   return {
-    config, logger, app, registry, lifecycle, providers, predictService,
+    config, logger, app, registry, lifecycle, providers, predictService, metrics,
     async start() {
       await registry.loadAll();
       lifecycle.started = true;
