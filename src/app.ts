@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { AppError, notFound } from './errors.js';
 import type { ProviderSelector } from './inference/execution-providers.js';
 import type { PredictService } from './inference/predict-service.js';
+import type { ModelManager } from './inference/model-manager.js';
 import type { ModelRegistry } from './inference/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -19,6 +20,7 @@ import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { healthRouter } from './http/routes/health.js';
 import { metricsRouter } from './http/routes/metrics.js';
+import { modelAdminRoutes } from './http/routes/model-admin.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
 
@@ -30,6 +32,7 @@ export interface AppDeps {
   predictService: PredictService;
   lifecycle: Lifecycle;
   metrics: ServiceMetrics;
+  models: ModelManager;
   /** The package version, reported by health. */
   version: string;
   /** Authentication and scopes; every route is open without one. */
@@ -68,7 +71,11 @@ export function createApp(deps: AppDeps): Express {
 
   const api = Router();
   api.use(healthRouter(deps));
-  api.use(modelsRouter(deps.registry, guard));
+  const admin = modelAdminRoutes(deps.models, deps.registry, guard, {
+    uploadLimitBytes: config.modelUploadLimitBytes,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  api.use(modelsRouter(deps.registry, guard, admin));
   api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes }));
   app.use('/api/v1', api);
 

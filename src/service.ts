@@ -10,6 +10,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
+import { ModelManager } from './inference/model-manager.js';
 import { ModelRegistry } from './inference/registry.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -30,6 +31,7 @@ export interface Service {
   providers: ProviderSelector;
   predictService: PredictService;
   metrics: ServiceMetrics;
+  models: ModelManager;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
   /** Releases every model session. */
@@ -48,16 +50,20 @@ export function createService(config: Config, logger: Logger): Service {
     wrapRunner: servingChain(metrics),
   });
   metrics.watchModels(registry);
+  registry.onChange(({ model, kind, versions }) => {
+    if (kind === 'removed') for (const v of versions) metrics.forgetVersion(model, v);
+  });
+  const models = new ModelManager(registry, logger);
   registry.discover();
   const predictService = new PredictService(registry, {
     defaultModel: config.defaultModel,
     maxBatchSize: config.maxBatchSize,
   });
   const app = createApp({
-    config, logger, registry, providers, predictService, lifecycle, metrics, version: PACKAGE_VERSION,
+    config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
   });
   return {
-    config, logger, app, registry, lifecycle, providers, predictService, metrics,
+    config, logger, app, registry, lifecycle, providers, predictService, metrics, models,
     async start() {
       await registry.loadAll();
       lifecycle.started = true;
