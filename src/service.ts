@@ -10,6 +10,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictService } from './inference/predict-service.js';
+import { RepositoryWatcher } from './inference/hot-reload.js';
 import { ModelManager } from './inference/model-manager.js';
 import { ModelRegistry } from './inference/registry.js';
 import { Lifecycle } from './lifecycle.js';
@@ -32,9 +33,11 @@ export interface Service {
   predictService: PredictService;
   metrics: ServiceMetrics;
   models: ModelManager;
+  /** Hot reload of the model repository (polls every MODEL_POLL_INTERVAL_MS once started). */
+  watcher: RepositoryWatcher;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
-  /** Releases every model session. */
+  /** Stops hot reload and releases every model session. */
   close(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export function createService(config: Config, logger: Logger): Service {
     if (kind === 'removed') for (const v of versions) metrics.forgetVersion(model, v);
   });
   const models = new ModelManager(registry, logger);
+  const watcher = new RepositoryWatcher(registry, logger, config.modelPollIntervalMs);
   registry.discover();
   const predictService = new PredictService(registry, {
     defaultModel: config.defaultModel,
@@ -63,12 +67,15 @@ export function createService(config: Config, logger: Logger): Service {
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
   });
   return {
-    config, logger, app, registry, lifecycle, providers, predictService, metrics, models,
+    config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher,
     async start() {
+      await watcher.baseline();
       await registry.loadAll();
       lifecycle.started = true;
+      watcher.start();
     },
     async close() {
+      await watcher.stop();
       await registry.close();
     },
   };

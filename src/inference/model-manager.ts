@@ -35,6 +35,13 @@ export async function fileStamp(path: string): Promise<string> {
   }
 }
 
+/** A model's new serving settings, applied to the entry and each of its versions. */
+export function applySettings(entry: ModelEntry, config: ModelConfig): void {
+  entry.config = config;
+  entry.defaultVersion = config.default_version;
+  for (const v of entry.versions.values()) v.applySettings(config);
+}
+
 const refused = (message: string, field = ''): AppError =>
   new AppError('VALIDATION_ERROR', `The uploaded model was refused: ${message}`, { details: [{ field, message }] });
 
@@ -151,9 +158,7 @@ export class ModelManager {
   }
 
   private applyConfig(entry: ModelEntry, config: ModelConfig): void {
-    entry.config = config;
-    entry.defaultVersion = config.default_version;
-    for (const v of entry.versions.values()) v.applySettings(config);
+    applySettings(entry, config);
     this.registry.notify(entry.name, 'settings', entry.versionList());
   }
 
