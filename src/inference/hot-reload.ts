@@ -15,10 +15,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { applySettings, fileStamp } from './model-manager.js';
+import { applySettings } from './model-settings.js';
 import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
 import type { ModelRegistry } from './registry.js';
+import { fileStamp } from './repository-writer.js';
 import { MODEL_NAME, readModelConfig, scanModel, scanVersions } from './repository.js';
 
 const isDir = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;

@@ -7,40 +7,16 @@
  * the model's config and warmed from the uploaded bytes first; a refused one
  * changes nothing.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError, modelNotFound, validationError, type ErrorDetail } from '../errors.js';
+import { AppError, modelNotFound, validationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { schemaValidator } from '../validation/ajv.js';
 import { DetailCollector } from '../validation/details.js';
 import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
-import { removeDirectory, writeModelConfig, writeVersion } from './repository-writer.js';
-
-export interface ModelSettingsPatch {
-  default_version?: string | null;
-  threshold?: number;
-  confidence?: { high: number; medium: number };
-  batching?: { max_batch_size?: number; max_delay_ms?: number };
-}
-
-/** Size and modification time of a file, for hot reload to tell a changed file from a known one. */
-export async function fileStamp(path: string): Promise<string> {
-  try {
-    const s = await stat(path);
-    return `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
-}
-
-/** A model's new serving settings, applied to the entry and each of its versions. */
-export function applySettings(entry: ModelEntry, config: ModelConfig): void {
-  entry.config = config;
-  entry.defaultVersion = config.default_version;
-  for (const v of entry.versions.values()) v.applySettings(config);
-}
+import { applySettings, patchedConfig, settingsProblems, type ModelSettingsPatch } from './model-settings.js';
+import { fileStamp, removeDirectory, writeModelConfig, writeVersion } from './repository-writer.js';
 
 const refused = (message: string, field = ''): AppError =>
   new AppError('VALIDATION_ERROR', `The uploaded model was refused: ${message}`, { details: [{ field, message }] });
@@ -110,15 +86,11 @@ export class ModelManager {
     return this.registry.exclusive(name, async () => {
       const config = this.configOf(entry);
       const patch = body as ModelSettingsPatch;
-      for (const d of this.settingsProblems(entry, config, patch)) details.add(d);
+      for (const d of settingsProblems(entry, config, patch)) details.add(d);
       if (!details.empty) throw validationError(details.details, details.total);
 
-      const next: ModelConfig = structuredClone(config);
-      if (patch.default_version === null) delete next.default_version;
-      else if (patch.default_version !== undefined) next.default_version = patch.default_version;
-      if (patch.threshold !== undefined) next.threshold = patch.threshold;
-      if (patch.confidence !== undefined) next.confidence = patch.confidence;
-      if (patch.batching !== undefined) next.batching = { ...config.batching, ...patch.batching };
+      const next = patchedConfig(config, patch);
+      // What the schema and the rules above cannot see (a guard: model.json must stay valid).
       const problems = checkModelConfig(next);
       if (problems.length > 0) throw validationError(problems.map((p) => ({ field: '', message: p })));
 
@@ -127,26 +99,6 @@ export class ModelManager {
       this.logger.info({ model: name, settings: patch }, 'model settings changed');
       return entry;
     });
-  }
-
-  /** Rules of a settings patch that depend on the model. */
-  private settingsProblems(entry: ModelEntry, config: ModelConfig, patch: ModelSettingsPatch): ErrorDetail[] {
-    const problems: ErrorDetail[] = [];
-    const binary = config.task === 'classification' && config.labels?.length === 2;
-    if (typeof patch.default_version === 'string' && !entry.versions.has(patch.default_version)) {
-      problems.push({ field: '/default_version', message: 'is not a version of this model', received: patch.default_version });
-    }
-    if (patch.threshold !== undefined && !binary) {
-      problems.push({ field: '/threshold', message: 'applies only to binary classifiers', received: patch.threshold });
-    }
-    if (patch.confidence !== undefined) {
-      if (config.task !== 'classification') {
-        problems.push({ field: '/confidence', message: 'applies only to classifiers', received: patch.confidence });
-      } else if (patch.confidence.medium > patch.confidence.high) {
-        problems.push({ field: '/confidence/medium', message: 'must be <= /confidence/high', received: patch.confidence.medium });
-      }
-    }
-    return problems;
   }
 
   private async saveConfig(name: string, config: ModelConfig): Promise<void> {

@@ -53,6 +53,16 @@ export async function writeModelConfig(modelDir: string, config: ModelConfig): P
   await replaceFile(join(modelDir, 'model.json'), modelDir, `${JSON.stringify(config, null, 2)}\n`);
 }
 
+/** Size and modification time of a file ('missing' when absent): hot reload tells a changed file from a known one by it. */
+export async function fileStamp(path: string): Promise<string> {
+  try {
+    const s = await stat(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
 /** Deletes a version or model directory. */
 export async function removeDirectory(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
