@@ -32,6 +32,8 @@ export interface Config {
   readonly maxBatchSize: number;
   readonly bodyLimitBytes: number;
   readonly modelUploadLimitBytes: number;
+  /** How often the model repository is polled for new versions (hot reload); 0 turns it off. */
+  readonly modelPollIntervalMs: number;
   readonly executionProviders: readonly ExecutionProvider[];
   readonly intraOpThreads: number;
   readonly inferenceTimeoutMs: number;
@@ -80,7 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!validate(raw)) {
     for (const e of validate.errors ?? []) {
       const name = e.instancePath.split('/')[1] ?? '';
-      problems.push(`${name}: ${e.message ?? 'is invalid'} (got ${JSON.stringify(env[name])})`);
+      // Say what is allowed where ajv only says "one of the allowed values".
+      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      problems.push(`${name}: ${e.message ?? 'is invalid'}${allowed} (got ${JSON.stringify(env[name])})`);
     }
   }
   if (problems.length > 0) throw new StartupError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -117,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatchSize: int('MAX_BATCH_SIZE', 10_000),
     bodyLimitBytes,
     modelUploadLimitBytes: int('MODEL_UPLOAD_LIMIT_BYTES', 256 * 1024 * 1024),
+    modelPollIntervalMs: int('MODEL_POLL_INTERVAL_MS', 2_000),
     executionProviders: Object.freeze((list('ORT_EXECUTION_PROVIDERS') ?? ['cpu']) as ExecutionProvider[]),
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1),
     inferenceTimeoutMs: int('INFERENCE_TIMEOUT_MS', 30_000),

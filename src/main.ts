@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const server = createServer(service.app);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  installShutdown({ server, lifecycle: service.lifecycle, registry: service.registry, logger, config });
+  installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });
   logger.info({ address: server.address(), version: PACKAGE_VERSION }, 'listening; loading models');
 
   await service.start();

@@ -74,7 +74,10 @@ export class DynamicBatcher implements ModelRunner {
   }
 
   run(input: Float32Array, rows: number): Promise<RunOutput> {
-    if (this.closed) return Promise.reject(new AppError('MODEL_NOT_READY', 'The model version is unloading', { headers: { 'Retry-After': '1' } }));
+    // A replaced or deleted version still answers the requests that resolved
+    // it before the swap (a batch's later chunks among them): straight to the
+    // runner below, whose release waits until no run is in flight.
+    if (this.closed) return this.inner.run(input, rows);
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(overloaded());
     return new Promise<RunOutput>((resolve, reject) => {
       this.queue.push({ input, rows, enqueued: performance.now(), resolve, reject });
