@@ -3,21 +3,27 @@
  * handler last. No environment, no port: main.ts listens, tests build the
  * same app with their own deps.
  */
-import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from './config.js';
 import { AppError, notFound } from './errors.js';
 import type { ProviderSelector } from './inference/execution-providers.js';
 import type { PredictService } from './inference/predict-service.js';
+import type { ModelManager } from './inference/model-manager.js';
 import type { ModelRegistry } from './inference/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics/service-metrics.js';
 import { errorHandler } from './http/error-handler.js';
 import { openGuard, type Guard } from './http/guard.js';
+import { httpMetrics } from './http/middleware/http-metrics.js';
 import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { corsPolicy, securityHeaders } from './http/middleware/security.js';
 import { docsRouter } from './http/routes/docs.js';
 import { healthRouter } from './http/routes/health.js';
 import { jobsRouter } from './http/routes/jobs.js';
+import { metricsRouter } from './http/routes/metrics.js';
+import { modelAdminRoutes } from './http/routes/model-admin.js';
 import type { JobService } from './jobs/job-service.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
@@ -31,6 +37,8 @@ export interface AppDeps {
   providers: ProviderSelector;
   predictService: PredictService;
   lifecycle: Lifecycle;
+  metrics: ServiceMetrics;
+  models: ModelManager;
   /** The package version, reported by health. */
   version: string;
   /** Prediction records and jobs. */
@@ -39,6 +47,8 @@ export interface AppDeps {
   jobs: JobService;
   /** Authentication and scopes; every route is open without one. */
   guard?: Guard;
+  /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
+  rateLimit?: RequestHandler;
 }
 
 /** A path that is not valid percent-encoding is a 400 (API.md §11). */
@@ -63,13 +73,25 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestId());
+  app.use(httpMetrics(deps.metrics));
   app.use(requestLog(logger));
+  // Security before anything can answer, so that every response (400 for a
+  // bad path, 404, preflights) carries helmet's headers and CORS's.
+  app.use(securityHeaders());
+  app.use(corsPolicy(config.corsOrigins));
+  if (deps.rateLimit) app.use(deps.rateLimit);
   app.use(checkPathEncoding);
-  // Security (helmet, CORS, rate limits) plugs in here, before any route.
+
+  // Public like health: the rate limiters must skip /metrics (API.md §7).
+  app.use(metricsRouter(deps.metrics));
 
   const api = Router();
   api.use(healthRouter(deps));
-  api.use(modelsRouter(deps.registry, guard));
+  const admin = modelAdminRoutes(deps.models, deps.registry, guard, {
+    uploadLimitBytes: config.modelUploadLimitBytes,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  api.use(modelsRouter(deps.registry, guard, admin));
   api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes, jobs: deps.jobs }));
   // After predictRouter: /predict/batch must match before /predict/{id}.
   api.use(recordsRouter(deps.store, guard));

@@ -4,6 +4,7 @@
  * schemas/service-config.schema.json, every problem listed with its variable
  * name, then frozen and passed down.
  */
+import { securityProblems } from './auth/config-checks.js';
 import { StartupError } from './errors.js';
 import { schemaValidator } from './validation/ajv.js';
 
@@ -31,6 +32,8 @@ export interface Config {
   readonly maxBatchSize: number;
   readonly bodyLimitBytes: number;
   readonly modelUploadLimitBytes: number;
+  /** How often the model repository is polled for new versions (hot reload); 0 turns it off. */
+  readonly modelPollIntervalMs: number;
   readonly executionProviders: readonly ExecutionProvider[];
   readonly intraOpThreads: number;
   readonly inferenceTimeoutMs: number;
@@ -79,7 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!validate(raw)) {
     for (const e of validate.errors ?? []) {
       const name = e.instancePath.split('/')[1] ?? '';
-      problems.push(`${name}: ${e.message ?? 'is invalid'} (got ${JSON.stringify(env[name])})`);
+      // Say what is allowed where ajv only says "one of the allowed values".
+      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      problems.push(`${name}: ${e.message ?? 'is invalid'}${allowed} (got ${JSON.stringify(env[name])})`);
     }
   }
   if (problems.length > 0) throw new StartupError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -89,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const list = (name: string) => raw[name] as string[] | undefined;
   const bodyLimitBytes = int('BODY_LIMIT_BYTES', 1024 * 1024);
 
-  return Object.freeze({
+  const config: Config = Object.freeze({
     production: env.NODE_ENV === 'production',
     port: int('PORT', 8080),
     host: str('HOST'),
@@ -108,13 +113,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: Object.freeze(list('CORS_ORIGINS') ?? []),
     trustProxy: trustProxy(raw.TRUST_PROXY as string | number | undefined),
     rateLimits: Object.freeze({
-      predictPerMin: int('RATE_LIMIT_PREDICT_PER_MIN', 600),
-      batchPerMin: int('RATE_LIMIT_BATCH_PER_MIN', 60),
-      defaultPerMin: int('RATE_LIMIT_DEFAULT_PER_MIN', 300),
+      // Per caller (and per IP before authentication); see docs/security.md.
+      predictPerMin: int('RATE_LIMIT_PREDICT_PER_MIN', 1200),
+      batchPerMin: int('RATE_LIMIT_BATCH_PER_MIN', 120),
+      defaultPerMin: int('RATE_LIMIT_DEFAULT_PER_MIN', 600),
     }),
     maxBatchSize: int('MAX_BATCH_SIZE', 10_000),
     bodyLimitBytes,
     modelUploadLimitBytes: int('MODEL_UPLOAD_LIMIT_BYTES', 256 * 1024 * 1024),
+    modelPollIntervalMs: int('MODEL_POLL_INTERVAL_MS', 2_000),
     executionProviders: Object.freeze((list('ORT_EXECUTION_PROVIDERS') ?? ['cpu']) as ExecutionProvider[]),
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1),
     inferenceTimeoutMs: int('INFERENCE_TIMEOUT_MS', 30_000),
@@ -128,4 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000),
     logLevel: str('LOG_LEVEL') ?? 'info',
   });
+  // Keys must parse, named files exist, production be locked down (API.md §11).
+  const security = securityProblems(config);
+  if (security.length > 0) throw new StartupError(`Invalid configuration:\n  ${security.join('\n  ')}`);
+  return config;
 }

@@ -27,10 +27,12 @@ async function main(): Promise<void> {
     if (err instanceof StartupError) throw err;
     throw new StartupError(`MODEL_REPOSITORY: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // The one secret ever printed (API.md §11): one line on stdout, ready to paste.
+  if (service.devToken) process.stdout.write(`export TOKEN=${service.devToken}\n`);
   const server = createServer(service.app);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  installShutdown({ server, lifecycle: service.lifecycle, registry: service.registry, logger, config, jobs: service.jobs });
+  installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });
   logger.info({ address: server.address(), version: PACKAGE_VERSION }, 'listening; loading models');
 
   await service.start();

@@ -6,19 +6,27 @@
 import './ort-env.js';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
+import { authGuard } from './auth/authenticator.js';
+import { createAuth } from './auth/setup.js';
+import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
 import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictionCache } from './inference/prediction-cache.js';
 import { PredictService, type RowResult } from './inference/predict-service.js';
+import { RepositoryWatcher } from './inference/hot-reload.js';
+import { ModelManager } from './inference/model-manager.js';
 import { ModelRegistry } from './inference/registry.js';
 import { JobService, type JobTuning } from './jobs/job-service.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { ServiceMetrics } from './metrics/service-metrics.js';
+import { servingChain } from './inference/runner-chain.js';
 import { startRetention } from './store/retention.js';
 import { openSqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
+import type { Store as DataStore } from './store/store.js';
 
 /** The package version, reported by health. */
 export const PACKAGE_VERSION = (
@@ -33,21 +41,28 @@ export interface Service {
   lifecycle: Lifecycle;
   providers: ProviderSelector;
   predictService: PredictService;
+  metrics: ServiceMetrics;
+  models: ModelManager;
+  /** Hot reload of the model repository (polls every MODEL_POLL_INTERVAL_MS once started). */
+  watcher: RepositoryWatcher;
   /** Prediction records and jobs (SQLite under DATA_DIR). */
-  store: Store;
-  /** The prediction cache; metrics read its hit and miss counters. */
+  store: DataStore;
+  /** The prediction cache (its hits and misses are counted in the metrics). */
   cache: PredictionCache<RowResult>;
-  /** Async batch jobs: the shutdown path calls `jobs.stop(graceMs)`. */
+  /** Async batch jobs; close() stops them (a running job goes back to the queue). */
   jobs: JobService;
+  /** The development token to print once at start; set only when no auth is configured outside production. */
+  devToken?: string;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
   start(): Promise<void>;
-  /** Releases every model session and closes the store. */
+  /** Stops hot reload and the job worker, releases every model session and closes the store. */
   close(): Promise<void>;
 }
 
-/** What tests may put in place of the defaults. */
 export interface ServiceOptions {
-  /** Authentication for the app (tests give their own). */
+  /** A rate-limit store per limiter (e.g. Redis, shared by replicas); in memory when absent. */
+  rateLimitStore?: (name: LimiterName) => Store;
+  /** Authentication in place of the configured one (tests of per-caller data). */
   guard?: Guard;
   /** Job chunk size and webhook timings (tests shorten the backoff). */
   jobs?: Partial<JobTuning>;
@@ -57,15 +72,27 @@ export interface ServiceOptions {
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
+  const metrics = new ServiceMetrics();
   const registry = new ModelRegistry(config.modelRepository, {
     providers,
     intraOpThreads: config.intraOpThreads,
     logger,
+    wrapRunner: servingChain(metrics, { maxQueue: config.inferenceQueueSize, timeoutMs: config.inferenceTimeoutMs }),
   });
+  metrics.watchModels(registry);
+  registry.onChange(({ model, kind, versions }) => {
+    if (kind === 'removed') for (const v of versions) metrics.forgetVersion(model, v);
+  });
+  const models = new ModelManager(registry, logger);
+  const watcher = new RepositoryWatcher(registry, logger, config.modelPollIntervalMs);
   registry.discover();
   const store = openSqliteStore(config.dataDir);
-  const cache = new PredictionCache<RowResult>({ size: config.cacheSize, ttlS: config.cacheTtlS });
-  registry.onChange((model) => cache.clearModel(model));
+  const cache = new PredictionCache<RowResult>(
+    { size: config.cacheSize, ttlS: config.cacheTtlS },
+    { hit: () => metrics.cacheHits.inc(), miss: () => metrics.cacheMisses.inc() },
+  );
+  // Any change to a model (upload, replacement, PATCH, delete, hot reload) empties its entries (API.md §11).
+  registry.onChange(({ model }) => cache.clearModel(model));
   const predictService = new PredictService(registry, {
     defaultModel: config.defaultModel,
     maxBatchSize: config.maxBatchSize,
@@ -76,20 +103,29 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     store, registry, predictService, logger, tuning: options.jobs,
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
+  const auth = createAuth(config, logger);
+  const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
+  const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
   const app = createApp({
-    config, logger, registry, providers, predictService, lifecycle, version: PACKAGE_VERSION, store, jobs, guard: options.guard,
+    config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
+    guard, rateLimit: limits.preAuth, store, jobs,
   });
   let stopRetention = () => {};
   return {
-    config, logger, app, registry, lifecycle, providers, predictService, store, cache, jobs,
+    config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
+    devToken: auth.devToken,
     async start() {
+      await watcher.baseline();
       await registry.loadAll();
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
       await jobs.start();
       lifecycle.started = true;
+      watcher.start();
     },
     async close() {
       stopRetention();
+      await watcher.stop();
+      // Before the sessions go: a job still running is put back in the queue at its next chunk.
       await jobs.stop(0);
       await registry.close();
       store.close();

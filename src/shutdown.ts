@@ -1,51 +1,87 @@
 /**
- * Graceful shutdown on SIGTERM / SIGINT (API.md §11): readiness turns 503
- * `draining` at once, the listener keeps accepting for SHUTDOWN_DRAIN_MS (the
- * load balancer needs that long to notice), then closes; requests in flight get
- * up to SHUTDOWN_TIMEOUT_MS more; sessions are released; exit 0.
+ * Graceful shutdown on SIGTERM / SIGINT (API.md §8, §11 "Drain"):
+ *   1. at once: readiness answers 503 `draining`; /live stays 200;
+ *   2. for SHUTDOWN_DRAIN_MS the listener keeps accepting (a load balancer
+ *      needs that long to see the failing readiness and stop sending), but
+ *      every response says `Connection: close`, so that no idle keep-alive
+ *      connection is left for a client to reuse as the listener closes;
+ *   3. the listener closes; requests in flight get up to SHUTDOWN_TIMEOUT_MS;
+ *   4. whatever is still open is cut, the sessions are released, exit 0.
+ * A repeated signal (npm and a terminal both forward Ctrl-C) is ignored.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.js';
-import type { ModelRegistry } from './inference/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 
 export interface ShutdownDeps {
   server: Server;
   lifecycle: Lifecycle;
-  registry: ModelRegistry;
+  /** Stops background work and releases the model sessions. */
+  close: () => Promise<void>;
   logger: Logger;
   config: Pick<Config, 'shutdownDrainMs' | 'shutdownTimeoutMs'>;
-  /** The async job worker: the running job gets SHUTDOWN_TIMEOUT_MS, else goes back to the queue. */
-  jobs?: { stop(graceMs: number): Promise<void> };
+  /** How the process ends; tests replace it. */
+  exit?: (code: number) => void;
+  /** The signals that start the drain; tests pass none and call the returned function. */
+  signals?: readonly NodeJS.Signals[];
 }
 
-export function installShutdown({ server, lifecycle, registry, logger, config, jobs }: ShutdownDeps): void {
+/** At least this long for close() (background work, session release), even when the timeout is spent. */
+const MIN_RELEASE_MS = 1_000;
+
+/** Installs the signal handlers; returns the shutdown function (for tests). */
+export function installShutdown(deps: ShutdownDeps): (signal: NodeJS.Signals) => Promise<void> {
+  const { server, lifecycle, close, logger, config } = deps;
+  const exit = deps.exit ?? ((code: number) => process.exit(code));
+  let inFlight = 0;
+
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+    if (lifecycle.draining) res.setHeader('Connection', 'close');
+  });
+
   async function shutdown(signal: NodeJS.Signals): Promise<void> {
-    if (lifecycle.draining) return;
+    if (lifecycle.draining) {
+      logger.info({ signal }, 'already draining; signal ignored');
+      return;
+    }
     lifecycle.draining = true;
-    logger.info({ signal, drain_ms: config.shutdownDrainMs }, 'draining');
-    const jobsStopped = jobs?.stop(config.shutdownTimeoutMs);
+    logger.info({ signal, drain_ms: config.shutdownDrainMs, in_flight: inFlight }, 'draining: readiness now answers 503');
     await sleep(config.shutdownDrainMs);
 
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    logger.info({ in_flight: inFlight, timeout_ms: config.shutdownTimeoutMs }, 'listener closed; finishing requests in flight');
     // Keep-alive connections with no request in flight would hold close() open.
     server.closeIdleConnections();
     const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-    const timedOut = sleep(config.shutdownTimeoutMs).then(() => 'timeout' as const);
-    const outcome = await Promise.race([closed.then(() => 'closed' as const), timedOut]);
+    const outcome = await Promise.race([
+      closed.then(() => 'closed' as const),
+      sleep(config.shutdownTimeoutMs).then(() => 'timeout' as const),
+    ]);
     clearInterval(idleSweep);
     if (outcome === 'timeout') {
-      logger.warn('shutdown timeout: closing the connections still open');
+      logger.warn({ in_flight: inFlight }, 'shutdown timeout: closing the connections still open');
       server.closeAllConnections();
     }
-    // Before the sessions go: a job still running is put back in the queue at its next chunk.
-    await jobsStopped;
-    await registry.close();
+    // Background work (hot reload, jobs) stops and sessions are released within what is left of the timeout.
+    const released = close().then(
+      () => true,
+      (err: unknown) => {
+        logger.error({ err }, 'release failed');
+        return true;
+      },
+    );
+    const inTime = await Promise.race([released, sleep(Math.max(deadline - Date.now(), MIN_RELEASE_MS)).then(() => false)]);
+    if (!inTime) logger.warn('shutdown timeout: exiting before everything was released');
     logger.info('stopped');
-    process.exit(0);
+    exit(0);
   }
-  process.once('SIGTERM', (s) => void shutdown(s));
-  process.once('SIGINT', (s) => void shutdown(s));
+
+  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
+  for (const signal of deps.signals ?? ['SIGTERM', 'SIGINT']) process.on(signal, onSignal);
+  return shutdown;
 }

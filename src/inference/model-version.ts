@@ -38,7 +38,10 @@ export class ModelVersion {
   runner: ModelRunner | undefined;
   readonly featureNames: readonly string[];
   readonly featureSchema: Record<string, unknown> | undefined;
-  readonly classifier: ClassifierSpec | undefined;
+  /** Labels, threshold and confidence cut-offs; replaced by applySettings (PATCH). */
+  classifier: ClassifierSpec | undefined;
+  /** Size and modification time of model.onnx as loaded (hot reload compares it with the disk). */
+  stamp: string | undefined;
   /** Columns of the output tensor per row, known after warm-up. */
   outputWidth = 0;
   validateFeatures: ValidateFunction | undefined;
@@ -46,7 +49,7 @@ export class ModelVersion {
   constructor(
     readonly name: string,
     readonly version: string,
-    readonly config: ModelConfig | undefined,
+    public config: ModelConfig | undefined,
     readonly modelPath: string,
   ) {
     this.featureNames = config ? config.features.map((f) => f.name) : [];
@@ -70,17 +73,20 @@ export class ModelVersion {
     return this.config ? batchingOf(this.config) : undefined;
   }
 
-  /** Loads, checks and warms the version; never throws except for a fatal StartupError. */
-  async load(options: LoadOptions, configError?: string): Promise<this> {
+  /**
+   * Loads, checks and warms the version, from `bytes` when given (an upload)
+   * or else from modelPath; never throws except for a fatal StartupError.
+   */
+  async load(options: LoadOptions, configError?: string, bytes?: Uint8Array): Promise<this> {
     const log = options.logger.child({ model: this.name, version: this.version });
     let runner: ModelRunner | undefined;
     try {
       if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
-      if (!existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
+      if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       const config = this.config;
       try {
         runner = await OnnxRunner.load({
-          model: this.modelPath,
+          model: bytes ?? this.modelPath,
           inputName: config.input,
           outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
           width: this.featureNames.length,
@@ -95,6 +101,11 @@ export class ModelVersion {
       this.checkGraph(runner);
       this.validateFeatures = ajv.compile(this.featureSchema!);
       await this.warmUp(runner);
+      // Unloaded while it was loading (shutdown, delete): do not come back to life.
+      if ((this.state as ModelState) === 'unloaded') {
+        await runner.dispose();
+        return this;
+      }
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
       log.info({ execution_provider: runner.executionProvider }, 'model version ready');
@@ -148,11 +159,19 @@ export class ModelVersion {
     this.outputWidth = width;
   }
 
+  /** Serving settings changed (PATCH): same labels and features, new threshold, confidence or batching. */
+  applySettings(config: ModelConfig): void {
+    this.config = config;
+    this.classifier = classifierSpec(config);
+  }
+
+  /**
+   * Takes the version out of service. A request that already resolved it
+   * keeps its runner, which is released once its runs are done.
+   */
   async unload(): Promise<void> {
     this.state = 'unloaded';
-    const runner = this.runner;
-    this.runner = undefined;
-    await runner?.dispose();
+    await this.runner?.dispose();
   }
 }
 

@@ -27,6 +27,12 @@ export interface CacheKeyOptions {
   top_k?: number;
 }
 
+/** Told of every lookup (the Prometheus counters). */
+export interface CacheObserver {
+  hit(): void;
+  miss(): void;
+}
+
 export class PredictionCache<V extends object = object> {
   /** Lookups answered from the cache (read by the metrics). */
   hits = 0;
@@ -34,7 +40,10 @@ export class PredictionCache<V extends object = object> {
   misses = 0;
   private readonly lru: LRUCache<string, V> | undefined;
 
-  constructor(settings: CacheSettings) {
+  constructor(
+    settings: CacheSettings,
+    private readonly observer?: CacheObserver,
+  ) {
     if (settings.size > 0 && settings.ttlS > 0) {
       this.lru = new LRUCache<string, V>({ max: settings.size, ttl: settings.ttlS * 1000 });
     }
@@ -59,8 +68,13 @@ export class PredictionCache<V extends object = object> {
   /** The cached answer for `key`, counting a hit or a miss. */
   get(key: string): V | undefined {
     const value = this.lru?.get(key);
-    if (value === undefined) this.misses++;
-    else this.hits++;
+    if (value === undefined) {
+      this.misses++;
+      this.observer?.miss();
+    } else {
+      this.hits++;
+      this.observer?.hit();
+    }
     return value;
   }
 

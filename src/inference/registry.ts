@@ -6,6 +6,7 @@
 import { modelNotFound, modelNotReady } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelConfig } from './model-config.js';
+import { ModelChanges, type ModelChangeKind, type ModelChangeListener } from './model-changes.js';
 import { ModelVersion, type LoadOptions, type ModelState } from './model-version.js';
 import { byVersion, scanRepository, type ModelSource } from './repository.js';
 
@@ -53,11 +54,13 @@ export class ModelEntry {
 
 export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
-  private readonly changeListeners: Array<(model: string) => void> = [];
+  private readonly changes = new ModelChanges((err, change) =>
+    this.logger.error({ err, model: change.model }, 'model change listener failed'),
+  );
 
   constructor(
-    private readonly root: string,
-    private readonly options: LoadOptions,
+    readonly root: string,
+    readonly options: LoadOptions,
   ) {}
 
   /** Reads the repository and registers every version as `loading` (synchronous, before listening). */
@@ -65,7 +68,8 @@ export class ModelRegistry {
     for (const source of scanRepository(this.root)) this.register(source);
   }
 
-  private register(source: ModelSource): ModelEntry {
+  /** Registers a model and its versions as `loading` (discovery, or hot reload finding a new model). */
+  register(source: ModelSource): ModelEntry {
     const entry = new ModelEntry(source.name, source.config, source.configError);
     for (const v of source.versions) {
       entry.versions.set(v.version, new ModelVersion(source.name, v.version, source.config, v.modelPath));
@@ -119,14 +123,60 @@ export class ModelRegistry {
     throw modelNotReady(name, latest.version, latest.state);
   }
 
-  /** Calls `listener(model)` whenever a model changes (a version added, replaced or removed, a setting patched). */
-  onChange(listener: (model: string) => void): void {
-    this.changeListeners.push(listener);
+  /** Calls `listener` after any change to a model's versions or settings; returns the unsubscribe function. */
+  onChange(listener: ModelChangeListener): () => void {
+    return this.changes.subscribe(listener);
   }
 
-  /** Tells the listeners that `model` changed (its prediction cache entries are dropped, API.md §11). */
-  notifyChange(model: string): void {
-    for (const listener of this.changeListeners) listener(model);
+  /** Tells the listeners that `versions` of `model` changed. */
+  notify(model: string, kind: ModelChangeKind, versions: readonly string[]): void {
+    this.changes.emit({ model, kind, versions });
+  }
+
+  /** Runs `fn` holding `name`'s lock: management and hot reload never interleave on one model. */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.changes.exclusive(name, fn);
+  }
+
+  /**
+   * Puts a loaded version into service in place of any version of the same
+   * number, which is retired once its runs are done. Returns whether it replaced one.
+   */
+  install(entry: ModelEntry, version: ModelVersion): boolean {
+    const old = entry.versions.get(version.version);
+    entry.versions.set(version.version, version);
+    if (old) this.retire(old);
+    this.notify(entry.name, old ? 'replaced' : 'added', [version.version]);
+    return old !== undefined;
+  }
+
+  /** Takes one version out of service; false when there was none. */
+  removeVersion(name: string, version: string): boolean {
+    const entry = this.models.get(name);
+    const old = entry?.versions.get(version);
+    if (!entry || !old) return false;
+    entry.versions.delete(version);
+    this.retire(old);
+    this.notify(name, 'removed', [version]);
+    return true;
+  }
+
+  /** Takes a whole model out of service; false when there was none. */
+  removeModel(name: string): boolean {
+    const entry = this.models.get(name);
+    if (!entry) return false;
+    this.models.delete(name);
+    const versions = entry.versionList();
+    for (const v of entry.versions.values()) this.retire(v);
+    this.notify(name, 'removed', versions);
+    return true;
+  }
+
+  /** Unloads in the background: requests in flight on it finish first (idle-release.ts). */
+  private retire(version: ModelVersion): void {
+    version.unload().catch((err: unknown) =>
+      this.logger.error({ err, model: version.name, version: version.version }, 'releasing a retired version failed'),
+    );
   }
 
   /** Releases every session (shutdown). */

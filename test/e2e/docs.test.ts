@@ -12,7 +12,6 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../helpers/process.js';
 import { startServer, testToken, type TestServer } from '../helpers/server.js';
-import { bearerGuard } from '../helpers/test-guard.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = join(ROOT, 'test-output');
@@ -26,7 +25,7 @@ const requests: string[] = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (apt-get install -y chromium)`);
-  t = await startServer({ service: { guard: bearerGuard } });
+  t = await startServer();
   profile = mkdtempSync(join(tmpdir(), 'docs-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -1,8 +1,30 @@
-/** Temporary model repositories built from the shipped models, for failure cases. */
+/** Scratch model repositories for tests that change them or need broken models. */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODELS_DIR } from './server.js';
+
+export interface ScratchRepository {
+  dir: string;
+  /** A path inside the copy. */
+  path(...parts: string[]): string;
+  remove(): void;
+}
+
+/** Copies models/ to a new temporary directory. */
+export function copyModels(): ScratchRepository {
+  const dir = mkdtempSync(join(tmpdir(), 'onnx-serving-models-'));
+  cpSync(MODELS_DIR, dir, { recursive: true });
+  return {
+    dir,
+    path: (...parts) => join(dir, ...parts),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The bytes of a shipped model version. */
+export const shippedModel = (name: string, version: string): Buffer =>
+  readFileSync(join(MODELS_DIR, name, version, 'model.onnx'));
 
 export interface TempRepository {
   dir: string;
@@ -42,5 +64,4 @@ export const shippedConfig = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(join(MODELS_DIR, name, 'model.json'), 'utf8'));
 
 /** A shipped model version's ONNX bytes. */
-export const shippedOnnx = (name: string, version: string): Buffer =>
-  readFileSync(join(MODELS_DIR, name, version, 'model.onnx'));
+export const shippedOnnx = shippedModel;

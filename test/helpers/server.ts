@@ -64,6 +64,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     LOG_LEVEL: 'info',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     ...(tempData === undefined ? {} : { DATA_DIR: tempData }),
+    // Functional tests send many requests from one address; rate-limit tests set their own budgets.
+    RATE_LIMIT_PREDICT_PER_MIN: '1000000',
+    RATE_LIMIT_BATCH_PER_MIN: '1000000',
+    RATE_LIMIT_DEFAULT_PER_MIN: '1000000',
     ...options.env,
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -5,11 +5,9 @@
  * service has. A request without the header is `sub:test-user` with admin.
  */
 import type { NextFunction, Request, Response } from 'express';
-import jwt from 'jsonwebtoken';
 import type { Caller } from '../../src/auth/caller.js';
 import type { Guard, Scope } from '../../src/http/guard.js';
 import { AppError } from '../../src/errors.js';
-import { TEST_JWT_SECRET } from './server.js';
 
 export const TEST_CALLER_HEADER = 'x-test-caller';
 
@@ -28,22 +26,3 @@ export const headerGuard: Guard = (scope: Scope) =>
 /** Headers that make a request come from `id` with `scopes`. */
 export const as = (id: string, ...scopes: string[]) => ({ [TEST_CALLER_HEADER]: [id, ...scopes].join(' ') });
 
-/**
- * A stand-in for JWT authentication until the real one is wired in: a Bearer
- * token signed with TEST_JWT_SECRET, else 401. The caller is `sub:<sub>`
- * with the token's scopes.
- */
-export const bearerGuard: Guard = (scope: Scope) =>
-  function testBearerGuard(req: Request, res: Response, next: NextFunction) {
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    let claims: jwt.JwtPayload;
-    try {
-      claims = jwt.verify(match?.[1] ?? '', TEST_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    } catch {
-      throw new AppError('UNAUTHORIZED', 'A valid bearer token is needed', { headers: { 'WWW-Authenticate': 'Bearer realm="api"' } });
-    }
-    const scopes = new Set(String(claims.scope ?? '').split(' ') as Scope[]);
-    if (!scopes.has('admin') && !scopes.has(scope)) throw new AppError('FORBIDDEN', `This needs the scope ${scope}`);
-    res.locals.caller = { id: `sub:${claims.sub}`, scopes } satisfies Caller;
-    next();
-  };

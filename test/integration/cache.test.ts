@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { shippedOnnx, tempRepository } from '../helpers/repository.js';
 import { SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -64,14 +65,50 @@ describe('the prediction cache', () => {
   });
 
   describe('when a model changes', () => {
-    it('drops that model’s entries and keeps the others', async () => {
+    it('drops that model’s entries on a PATCH and keeps the others', async () => {
       const f = unique();
       await loan(f);
       await t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } });
-      t.service.registry.notifyChange('loan-approval');
+      const patch = await t.call('PATCH', '/api/v1/models/loan-approval', { body: { threshold: 0.5 } });
+      assert.equal(patch.status, 200, patch.text);
       assert.equal((await loan(f)).body.meta.cache, 'miss');
       const iris = await t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } });
       assert.equal(iris.body.meta.cache, 'hit');
+    });
+    it('never answers from a version that a PUT replaced under the same number', async () => {
+      const repo = tempRepository().copy('loan-approval');
+      const s = await startServer({ env: { MODEL_REPOSITORY: repo.dir } });
+      try {
+        const before = await loan({}, {}, s);
+        assert.equal((await loan({}, {}, s)).body.meta.cache, 'hit');
+        const put = await s.call('PUT', '/api/v1/models/loan-approval/versions/2', {
+          raw: shippedOnnx('loan-approval', '1'), headers: { 'content-type': 'application/octet-stream' },
+        });
+        assert.equal(put.status, 200, put.text);
+        const after = await loan({}, {}, s);
+        assert.equal(after.body.meta.cache, 'miss');
+        assert.equal(after.body.data.model_version, '2');
+        assert.notEqual(after.body.data.probability, before.body.data.probability);
+      } finally {
+        await s.close();
+        repo.remove();
+      }
+    });
+  });
+
+  describe('its counters', () => {
+    it('are the prediction_cache_hits_total and _misses_total metrics', async () => {
+      const metric = async (name: string) => {
+        const text = (await t.call('GET', '/metrics', { auth: false })).text;
+        return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      };
+      const [hits, misses] = [await metric('prediction_cache_hits_total'), await metric('prediction_cache_misses_total')];
+      const f = unique();
+      await loan(f);
+      await loan(f);
+      assert.equal(await metric('prediction_cache_hits_total'), hits + 1);
+      assert.equal(await metric('prediction_cache_misses_total'), misses + 1);
+      assert.equal(t.service.cache.hits, hits + 1);
     });
   });
 

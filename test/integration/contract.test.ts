@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
+import { FAULTY_CONFIG, faultyModel } from '../fixtures/faulty-model.js';
+import { tempRepository } from '../helpers/repository.js';
+import { expectError, SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 before(async () => {
@@ -81,7 +83,8 @@ describe('request bodies', () => {
     expectError(await send('  \n\t '), 400, 'INVALID_JSON');
   });
   it('answers 415 for a body without Content-Type, a non-JSON type and a non-UTF-8 charset', async () => {
-    const noType = await fetch(`${t.url}/api/v1/predict`, { method: 'POST', body: new Blob([body]) });
+    // Authenticated: without credentials the answer is a 401 (authentication comes before the body).
+    const noType = await fetch(`${t.url}/api/v1/predict`, { method: 'POST', body: new Blob([body]), headers: { authorization: `Bearer ${testToken()}` } });
     assert.equal(noType.status, 415);
     assert.equal(((await noType.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await send(body, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
@@ -118,19 +121,20 @@ describe('request bodies', () => {
 
 describe('an unexpected failure', () => {
   it('answers 500 INTERNAL_ERROR that leaks nothing, logs it with the request id, and keeps serving', async () => {
-    const s = await startServer();
+    const repo = tempRepository().copy('iris').write('faulty', FAULTY_CONFIG, { '1': faultyModel() });
+    const s = await startServer({ env: { MODEL_REPOSITORY: repo.dir } });
     try {
-      // Release a session behind the registry's back: the next run fails inside onnxruntime.
-      const v = s.service.registry.resolve('iris');
-      await v.runner!.dispose();
-      const r = await s.call('POST', '/api/v1/predict', { body: { model: 'iris', version: '1', features: SAMPLES.iris } });
+      assert.equal((await s.call('POST', '/api/v1/predict', { body: { model: 'faulty', features: { x: 1 } } })).status, 200);
+      const r = await s.call('POST', '/api/v1/predict', { body: { model: 'faulty', features: { x: 7 } } });
       expectError(r, 500, 'INTERNAL_ERROR');
-      assert.doesNotMatch(r.text, /at |\.ts|\.js|onnx|session|release/i);
+      assert.doesNotMatch(r.text, /at |\.ts|\.js|onnx|gather|indices|bounds/i);
       assert.ok(s.logs.some((l) => l.msg === 'unexpected error' && l.request_id === r.body.meta.request_id));
-      const ok = await s.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: SAMPLES['loan-approval'] } });
+      const ok = await s.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } });
       assert.equal(ok.status, 200);
+      assert.equal((await s.call('POST', '/api/v1/predict', { body: { model: 'faulty', features: { x: 0 } } })).status, 200);
     } finally {
       await s.close();
+      repo.remove();
     }
   });
 });

@@ -5,12 +5,11 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { SCHEMAS_DIR } from '../../src/validation/ajv.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { bearerGuard } from '../helpers/test-guard.js';
 
 let t: TestServer;
 let doc: any;
 before(async () => {
-  t = await startServer({ service: { guard: bearerGuard } });
+  t = await startServer();
   doc = (await t.call('GET', '/api/v1/openapi.json', { auth: false })).body;
 });
 after(() => t.close());

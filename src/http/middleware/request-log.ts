@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../../logger.js';
 import type { RequestContext } from '../envelope.js';
+import { redactUrl } from './redact-url.js';
 
 type Res = ServerResponse & { locals?: RequestContext & { route?: string } };
 
@@ -16,7 +17,7 @@ function line(req: IncomingMessage, res: Res, base: Record<string, unknown>) {
     request_id: ctx?.requestId,
     method: req.method,
     route: ctx?.route ?? null,
-    url: (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url,
+    url: redactUrl((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? ''),
     status: res.statusCode,
     duration_ms: base.responseTime,
     model: ctx?.model,

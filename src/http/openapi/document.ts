@@ -64,22 +64,6 @@ const headers = (names: readonly string[] = []) =>
 const BODY_ERRORS = ['BadRequest', 'PayloadTooLarge', 'UnsupportedMediaType', 'ValidationError'];
 const PREDICT_ERRORS = [...BODY_ERRORS, 'NotFound', 'Unavailable', 'Timeout'];
 
-const MODEL_PATCH = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    default_version: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' },
-    threshold: { type: 'number', minimum: 0, maximum: 1 },
-    confidence: {
-      type: 'object', additionalProperties: false, required: ['high', 'medium'],
-      properties: { high: { type: 'number', minimum: 0, maximum: 1 }, medium: { type: 'number', minimum: 0, maximum: 1 } },
-    },
-    batching: {
-      type: 'object', additionalProperties: false,
-      properties: { max_batch_size: { type: 'integer', minimum: 1 }, max_delay_ms: { type: 'number', minimum: 0 } },
-    },
-  },
-};
-
 /** Every route of the service: path → method → operation. */
 function operations(examples: Examples): Record<string, Record<string, Operation>> {
   const health = (summary: string): Operation => ({
@@ -97,7 +81,7 @@ function operations(examples: Examples): Record<string, Record<string, Operation
     '/api/v1/models': { get: { summary: 'List the models', tag: 'models', scope: 'models:read', responses: { 200: ['The models', { type: 'object', properties: { models: { type: 'array', items: ref('ModelSummary') } } }] } } },
     '/api/v1/models/{name}': {
       get: { summary: 'A model at its serving version', tag: 'models', scope: 'models:read', parameters: ['name'], responses: { 200: ['The model', ref('ModelDetail')] }, errors: ['NotFound'] },
-      patch: { summary: 'Change serving settings', tag: 'models', scope: 'models:write', parameters: ['name'], body: { schema: MODEL_PATCH }, responses: { 200: ['The model', ref('ModelDetail')] }, errors: [...BODY_ERRORS, 'NotFound'] },
+      patch: { summary: 'Change serving settings', tag: 'models', scope: 'models:write', parameters: ['name'], body: { schema: ref('ModelPatchRequest') }, responses: { 200: ['The model', ref('ModelDetail')] }, errors: [...BODY_ERRORS, 'NotFound'] },
       delete: { summary: 'Unload every version', tag: 'models', scope: 'models:write', parameters: ['name'], responses: { 204: ['Unloaded'] }, errors: ['NotFound'] },
     },
     '/api/v1/models/{name}/versions/{version}': {

@@ -7,6 +7,7 @@ import { MODEL_NAME, MODEL_VERSION } from '../../inference/repository.js';
 import { sendSuccess } from '../envelope.js';
 import { route } from '../route.js';
 import type { Guard } from '../guard.js';
+import type { ModelAdminRoutes } from './model-admin.js';
 
 const link = (name: string) => `/api/v1/models/${encodeURIComponent(name)}`;
 
@@ -59,7 +60,8 @@ export function modelDetail(entry: ModelEntry, v: ModelVersion | undefined) {
   return detail;
 }
 
-export function modelsRouter(registry: ModelRegistry, guard: Guard): Router {
+/** The read routes, plus the management routes when `admin` is given. */
+export function modelsRouter(registry: ModelRegistry, guard: Guard, admin?: ModelAdminRoutes): Router {
   /** The model named in the path; a name that cannot be one is a 404 like any unknown name. */
   function entryOf(req: Request): ModelEntry {
     const name = req.params.name as string;
@@ -78,6 +80,7 @@ export function modelsRouter(registry: ModelRegistry, guard: Guard): Router {
       const entry = entryOf(req);
       sendSuccess(res, modelDetail(entry, entry.representative()));
     }],
+    ...admin?.model,
   });
   route(router, '/models/:name/versions/:version', {
     GET: [read, (req: Request, res: Response) => {
@@ -87,6 +90,7 @@ export function modelsRouter(registry: ModelRegistry, guard: Guard): Router {
       if (!v || v.state === 'unloaded') throw modelNotFound(entry.name, version);
       sendSuccess(res, modelDetail(entry, v));
     }],
+    ...admin?.version,
   });
   return router;
 }

@@ -1,0 +1,197 @@
+/**
+ * Dynamic batching (Triton-style), as a ModelRunner around a ModelRunner.
+ * Requests that arrive together are run together, up to the model's
+ * `max_batch_size` rows, and each gets its own rows of the output back.
+ *
+ * When a batch is cut: the queue is flushed on the next turn of the event
+ * loop (setImmediate), after every request that arrived in the same I/O
+ * phase has joined, so an idle queue adds no delay. While a run is in flight
+ * (worker-thread runners, where runs overlap with the event loop), requests
+ * wait for it and then go as one batch; `max_delay_ms` bounds how long the
+ * first of them waits for the batch to fill once the runner is free.
+ *
+ * The queue is bounded (SERVICE_OVERLOADED when full: fail fast rather than
+ * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
+ */
+import { AppError } from '../errors.js';
+import type { ModelRunner, RunOutput } from './runtime.js';
+
+/** What the batcher reports about its queue (inference_queue_* metrics). */
+export interface QueueObserver {
+  depth(waiting: number): void;
+  waited(seconds: number): void;
+}
+
+export interface BatcherOptions {
+  /** Most rows in one run. */
+  maxBatchSize: number;
+  /** Longest the first queued request waits for more once the runner is free. */
+  maxDelayMs: number;
+  /** Most requests waiting; more are refused with SERVICE_OVERLOADED. */
+  maxQueue: number;
+  /** Deadline of one request, queueing plus inference. */
+  timeoutMs: number;
+  /** Columns of the input. */
+  width: number;
+  observer?: QueueObserver;
+}
+
+interface Pending {
+  input: Float32Array;
+  rows: number;
+  enqueued: number;
+  resolve(output: RunOutput): void;
+  reject(err: unknown): void;
+}
+
+export const overloaded = () =>
+  new AppError('SERVICE_OVERLOADED', 'The model is overloaded; retry shortly', { headers: { 'Retry-After': '1' } });
+export const timedOut = (ms: number) =>
+  new AppError('INFERENCE_TIMEOUT', `The prediction did not finish within ${ms} ms`);
+
+export class DynamicBatcher implements ModelRunner {
+  private readonly queue: Pending[] = [];
+  private scheduled = false;
+  private running = false;
+  private delayTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Runs made, for tests and the benchmark (inference_runs_total counts them too). */
+  runs = 0;
+
+  constructor(
+    private readonly inner: ModelRunner,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  get executionProvider() {
+    return this.inner.executionProvider;
+  }
+  get inputs() {
+    return this.inner.inputs;
+  }
+  get outputs() {
+    return this.inner.outputs;
+  }
+
+  run(input: Float32Array, rows: number): Promise<RunOutput> {
+    // A replaced or deleted version still answers the requests that resolved
+    // it before the swap (a batch's later chunks among them): straight to the
+    // runner below, whose release waits until no run is in flight.
+    if (this.closed) return this.inner.run(input, rows);
+    if (this.queue.length >= this.options.maxQueue) return Promise.reject(overloaded());
+    return new Promise<RunOutput>((resolve, reject) => {
+      this.queue.push({ input, rows, enqueued: performance.now(), resolve, reject });
+      this.options.observer?.depth(this.queue.length);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  /**
+   * Cuts one batch from the head of the queue and runs it. A lone request
+   * runs at once; when several wait (concurrency is evident) but fill less
+   * than a batch, the batch may wait until its oldest request is
+   * `maxDelayMs` old for more to join.
+   */
+  private flush(): void {
+    if (this.running || this.queue.length === 0) return;
+    const now = performance.now();
+    this.expire(now);
+    if (this.queue.length === 0) return;
+    const { maxBatchSize, maxDelayMs } = this.options;
+    if (this.queue.length > 1 && maxDelayMs > 0) {
+      const ready = this.queue[0]!.enqueued + maxDelayMs;
+      if (now < ready && queuedRows(this.queue) < maxBatchSize) {
+        this.delayTimer ??= setTimeout(() => {
+          this.delayTimer = undefined;
+          this.flush();
+        }, ready - now);
+        return;
+      }
+    }
+    if (this.delayTimer) {
+      clearTimeout(this.delayTimer);
+      this.delayTimer = undefined;
+    }
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= maxBatchSize)) {
+      const p = this.queue.shift()!;
+      batch.push(p);
+      rows += p.rows;
+      this.options.observer?.waited((now - p.enqueued) / 1000);
+    }
+    this.options.observer?.depth(this.queue.length);
+    void this.execute(batch, rows);
+  }
+
+  private async execute(batch: Pending[], rows: number): Promise<void> {
+    this.running = true;
+    this.runs++;
+    try {
+      const input = batch.length === 1 ? batch[0]!.input : concat(batch, rows, this.options.width);
+      const output = await this.inner.run(input, rows);
+      split(output, batch, rows, this.options.timeoutMs);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.running = false;
+      // Whatever queued during the run has waited long enough: go again at once.
+      if (this.queue.length > 0) this.flush();
+    }
+  }
+
+  /** Rejects requests whose deadline passed while they waited. */
+  private expire(now: number): void {
+    const limit = this.options.timeoutMs;
+    if (now - this.queue[0]!.enqueued < limit) return;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (now - this.queue[i]!.enqueued >= limit) this.queue.splice(i, 1)[0]!.reject(timedOut(limit));
+    }
+    this.options.observer?.depth(this.queue.length);
+  }
+
+  async dispose(): Promise<void> {
+    this.closed = true;
+    while (this.queue.length > 0 || this.running) await new Promise((r) => setImmediate(r));
+    await this.inner.dispose();
+  }
+}
+
+function queuedRows(queue: readonly Pending[]): number {
+  let n = 0;
+  for (const p of queue) n += p.rows;
+  return n;
+}
+
+function concat(batch: Pending[], rows: number, width: number): Float32Array {
+  const input = new Float32Array(rows * width);
+  let offset = 0;
+  for (const p of batch) {
+    input.set(p.input.subarray(0, p.rows * width), offset);
+    offset += p.rows * width;
+  }
+  return input;
+}
+
+/** Gives each request its own rows of the batch's output, or a 504 past its deadline. */
+function split(output: RunOutput, batch: Pending[], rows: number, timeoutMs: number): void {
+  const now = performance.now();
+  const perRow = output.data.length / rows;
+  const rest = output.dims.slice(1);
+  let row = 0;
+  for (const p of batch) {
+    if (now - p.enqueued > timeoutMs) p.reject(timedOut(timeoutMs));
+    else if (batch.length === 1) p.resolve(output);
+    else p.resolve({ data: output.data.subarray(row * perRow, (row + p.rows) * perRow), dims: [p.rows, ...rest] });
+    row += p.rows;
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { DynamicBatcher, type BatcherOptions } from '../../src/inference/batcher.js';
+import type { ModelRunner, RunOutput } from '../../src/inference/runtime.js';
+
+/** A runner whose output row i is 10 × the first column of input row i; records the rows of each run. */
+function tensRunner(delayMs = 0): ModelRunner & { runs: number[] } {
+  const runs: number[] = [];
+  return {
+    runs, executionProvider: 'cpu', inputs: [], outputs: [],
+    async run(input: Float32Array, rows: number): Promise<RunOutput> {
+      runs.push(rows);
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      const data = new Float32Array(rows);
+      for (let i = 0; i < rows; i++) data[i] = input[i * 2]! * 10;
+      return { data, dims: [rows, 1] };
+    },
+    async dispose() {},
+  };
+}
+
+const options = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+  maxBatchSize: 64, maxDelayMs: 0, maxQueue: 1024, timeoutMs: 30_000, width: 2, ...o,
+});
+const row = (...values: number[]) => new Float32Array(values.flatMap((v) => [v, 0]));
+
+describe('DynamicBatcher', () => {
+  it('runs requests that arrive together in one run and gives each its own rows', async () => {
+    const inner = tensRunner();
+    const b = new DynamicBatcher(inner, options());
+    const results = await Promise.all([b.run(row(1), 1), b.run(row(2, 3), 2), b.run(row(4), 1)]);
+    assert.deepEqual(inner.runs, [4]);
+    assert.deepEqual(results.map((r) => [...r.data]), [[10], [20, 30], [40]]);
+    assert.deepEqual(results.map((r) => r.dims), [[1, 1], [2, 1], [1, 1]]);
+  });
+  it('never puts more than maxBatchSize rows in one run', async () => {
+    const inner = tensRunner();
+    const b = new DynamicBatcher(inner, options({ maxBatchSize: 6 }));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => b.run(row(i, i, i), 3)));
+    assert.ok(inner.runs.every((n) => n <= 6), String(inner.runs));
+    assert.equal(inner.runs.reduce((a, n) => a + n, 0), 30);
+  });
+  it('batches what queued during a run into the next run', async () => {
+    const inner = tensRunner(20);
+    const b = new DynamicBatcher(inner, options());
+    const first = b.run(row(1), 1);
+    await new Promise((r) => setTimeout(r, 5));
+    const rest = await Promise.all([b.run(row(2), 1), b.run(row(3), 1), b.run(row(4), 1)]);
+    await first;
+    assert.deepEqual(inner.runs, [1, 3]);
+    assert.deepEqual(rest.map((r) => r.data[0]), [20, 30, 40]);
+  });
+  it('adds no delay to a lone request, whatever maxDelayMs', async () => {
+    const b = new DynamicBatcher(tensRunner(), options({ maxDelayMs: 1000 }));
+    const started = performance.now();
+    await b.run(row(1), 1);
+    assert.ok(performance.now() - started < 500);
+  });
+  it('refuses with SERVICE_OVERLOADED (503, Retry-After) when the queue is full', async () => {
+    const b = new DynamicBatcher(tensRunner(), options({ maxQueue: 2 }));
+    const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1)]);
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected']);
+    const err = (settled[2] as PromiseRejectedResult).reason as AppError;
+    assert.equal(err.code, 'SERVICE_OVERLOADED');
+    assert.equal(err.status, 503);
+    assert.equal(err.headers?.['Retry-After'], '1');
+  });
+  it('answers INFERENCE_TIMEOUT (504) to a request that waited and ran past its deadline', async () => {
+    const b = new DynamicBatcher(tensRunner(40), options({ timeoutMs: 20 }));
+    await assert.rejects(b.run(row(1), 1), (err: AppError) => err.code === 'INFERENCE_TIMEOUT' && err.status === 504);
+  });
+  it('passes a failed run on to every request of the batch', async () => {
+    const inner = tensRunner();
+    inner.run = async () => {
+      throw new Error('boom');
+    };
+    const b = new DynamicBatcher(inner, options());
+    const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1)]);
+    assert.ok(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'boom'));
+  });
+});
