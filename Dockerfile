@@ -17,6 +17,10 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 ARG RUNTIME_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# better-sqlite3 compiles from source where its prebuilt binary cannot be fetched.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # onnxruntime-node's install script: `skip` keeps the CPU binaries that ship in
 # the npm package and downloads nothing; `cuda12` fetches the CUDA 12 provider.
