@@ -27,8 +27,12 @@ export interface ModelConfig {
   threshold?: number;
   confidence?: { high: number; medium: number };
   batching?: { max_batch_size?: number; max_delay_ms?: number };
+  /** Where session.run() runs: on the main thread or in a worker thread (see runnerOf). */
+  runner?: RunnerKind;
   default_version?: string;
 }
+
+export type RunnerKind = 'main' | 'worker';
 
 export const DEFAULT_THRESHOLD = 0.5;
 export const DEFAULT_CONFIDENCE = Object.freeze({ high: 0.8, medium: 0.6 });
@@ -112,4 +116,9 @@ export function batchingOf(config: ModelConfig): { max_batch_size: number; max_d
     max_batch_size: config.batching?.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE,
     max_delay_ms: config.batching?.max_delay_ms ?? DEFAULT_MAX_DELAY_MS,
   };
+}
+
+/** Where a model's session runs: model.json's `runner`, else the main thread. */
+export function runnerOf(config: ModelConfig): RunnerKind {
+  return config.runner ?? 'main';
 }

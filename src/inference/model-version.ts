@@ -12,11 +12,12 @@ import type { Logger } from '../logger.js';
 import { ajv } from '../validation/ajv.js';
 import type { ProviderSelector } from './execution-providers.js';
 import {
-  batchingOf, classifierSpec, featureSchema, type ClassifierSpec, type ModelConfig,
+  batchingOf, classifierSpec, featureSchema, runnerOf, type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
 import { OnnxRunner } from './onnx-runner.js';
 import type { ModelRunner, TensorInfo } from './runtime.js';
 import { outputWidth } from './tensor.js';
+import { WorkerRunner } from './worker-runner.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
@@ -84,8 +85,9 @@ export class ModelVersion {
       if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       const config = this.config;
+      const kind = runnerOf(config);
       try {
-        runner = await OnnxRunner.load({
+        runner = await (kind === 'worker' ? WorkerRunner : OnnxRunner).load({
           model: bytes ?? this.modelPath,
           inputName: config.input,
           outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
@@ -108,7 +110,7 @@ export class ModelVersion {
       }
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
-      log.info({ execution_provider: runner.executionProvider }, 'model version ready');
+      log.info({ execution_provider: runner.executionProvider, runner: kind }, 'model version ready');
     } catch (err) {
       if (err instanceof StartupError) throw err;
       await runner?.dispose().catch(() => undefined);
