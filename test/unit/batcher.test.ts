@@ -79,4 +79,55 @@ describe('DynamicBatcher', () => {
     const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1)]);
     assert.ok(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'boom'));
   });
+  describe('while a batch is filling', () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+    it('keeps collecting while each turn of the event loop brings more requests, then runs without waiting out maxDelayMs', async () => {
+      const inner = tensRunner();
+      const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
+      const started = performance.now();
+      const all = [b.run(row(1), 1), b.run(row(2), 1)];
+      await turn();
+      all.push(b.run(row(3), 1));
+      await turn();
+      all.push(b.run(row(4), 1));
+      const results = await Promise.all(all);
+      assert.deepEqual(inner.runs, [4]);
+      assert.deepEqual(results.map((r) => r.data[0]), [10, 20, 30, 40]);
+      assert.ok(performance.now() - started < 150, 'cut as soon as a turn brought nothing new');
+    });
+    it('cuts the batch after maxDelayMs even while requests keep arriving', async () => {
+      const inner = tensRunner();
+      const b = new DynamicBatcher(inner, options({ maxDelayMs: 5 }));
+      const pending: Array<Promise<RunOutput>> = [b.run(row(1), 1), b.run(row(2), 1)];
+      const started = performance.now();
+      let firstRunAt = 0;
+      while (performance.now() - started < 60) {
+        pending.push(b.run(row(3), 1));
+        if (inner.runs.length > 0 && firstRunAt === 0) firstRunAt = performance.now() - started;
+        await turn();
+      }
+      await Promise.all(pending);
+      assert.ok(firstRunAt > 0 && firstRunAt < 40, `first run after ${firstRunAt} ms`);
+      assert.ok(inner.runs.length > 1);
+    });
+    it('after a run of several requests, collects behind the first one that comes back', async () => {
+      const inner = tensRunner(5);
+      const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
+      await Promise.all([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1)]);
+      const next = [b.run(row(4), 1)];
+      await turn();
+      next.push(b.run(row(5), 1), b.run(row(6), 1));
+      await Promise.all(next);
+      assert.deepEqual(inner.runs, [3, 3]);
+    });
+    it('runs a lone request at once when the last run was a lone request too', async () => {
+      const inner = tensRunner();
+      const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
+      await b.run(row(1), 1);
+      const started = performance.now();
+      await b.run(row(2), 1);
+      assert.ok(performance.now() - started < 100);
+      assert.deepEqual(inner.runs, [1, 1]);
+    });
+  });
 });
