@@ -46,6 +46,8 @@ export interface Config {
   readonly shutdownDrainMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** Processes `npm run start:cluster` runs (default: one per core). */
+  readonly clusterWorkers: number | undefined;
 }
 
 const LIST_VARS = new Set(['AUTH_JWT_ALGORITHMS', 'CORS_ORIGINS', 'ORT_EXECUTION_PROVIDERS', 'CALLBACK_ALLOWED_HOSTS']);
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 5_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000),
     logLevel: str('LOG_LEVEL') ?? 'info',
+    clusterWorkers: raw.CLUSTER_WORKERS as number | undefined,
   });
   // Keys must parse, named files exist, production be locked down (API.md §11).
   const security = securityProblems(config);
