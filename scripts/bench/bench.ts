@@ -1,0 +1,223 @@
+/**
+ * `npm run bench`: the service against the HTTP ceilings, in one run
+ * (issue 4, docs/performance.md). Servers run pinned to core 0, the load
+ * generator (autocannon) to core 1. The service runs as production runs it:
+ * `node dist/main.js`, NODE_ENV=production, JWT auth with a minted token,
+ * rate limits set high, logging at info (to a file).
+ *
+ * Environment: BENCH_SECONDS [10] per measured cell, BENCH_WARMUP_SECONDS [3],
+ * SOAK_SECONDS [60], BENCH_ONLY (comma list of groups: ceilings, service,
+ * session, heavy, worker, cluster, soak), BENCH_README=0 to leave README.md
+ * alone. Any non-2xx response or socket error fails the run (exit 1).
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { heavyPredictBodies, loanBatchBodies, loanPredictBodies } from './bodies.js';
+import { HEAVY_FEATURES, writeHeavyModels } from './make-heavy-model.js';
+import { CAN_PIN, ROOT, rssMb, runJson, startNode, waitReady, type Running } from './procs.js';
+import { renderReport, type Cell, type Results } from './report.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const SOAK = Number(process.env.SOAK_SECONDS ?? 60);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const wants = (group: string) => !ONLY || ONLY.includes(group);
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+const BATCH_ROWS = 1000;
+
+const work = mkdtempSync(join(tmpdir(), 'onnx-serving-bench-'));
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const results: Results = { cells: [], rss: {}, session: {}, soak: undefined };
+const running = new Set<Running>();
+let port = 18_080 + Math.floor(Math.random() * 1000);
+
+interface LoadResult {
+  requests: number; ok: number; non2xx: number; errors: number; timeouts: number;
+  statusCodes: Record<string, { count: number }>;
+  rps: number; rowsPerSec: number; p50: number; p99: number; seconds: number;
+}
+
+/** One load cell against `url`; throws on any non-2xx or error. */
+async function load(
+  cell: Omit<Cell, 'rps' | 'rowsPerSec' | 'p50' | 'p99'>,
+  url: string, bodiesFile: string, headers: Record<string, string>,
+  opts: { seconds?: number; warmup?: number; distinct?: boolean; rows?: number; record?: boolean } = {},
+): Promise<LoadResult> {
+  const seconds = opts.seconds ?? SECONDS;
+  log(`${cell.server} ${cell.cell}: ${opts.warmup ?? WARMUP} s warm-up + ${seconds} s`);
+  const r = await runJson<LoadResult>(LOAD_CORE, [
+    'scripts/bench/load.mjs',
+    JSON.stringify({
+      url, connections: cell.connections, seconds, warmupSeconds: opts.warmup ?? WARMUP, bodiesFile, headers,
+      rowsPerRequest: opts.rows ?? 1, distinct: opts.distinct ?? true,
+    }),
+  ]);
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.ok === 0) {
+    throw new Error(`${cell.server} ${cell.cell}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
+      `of ${r.requests} (status codes ${JSON.stringify(r.statusCodes)})`);
+  }
+  if (opts.record !== false) {
+    results.cells.push({ ...cell, rps: r.rps, rowsPerSec: r.rowsPerSec, p50: r.p50, p99: r.p99 });
+  }
+  return r;
+}
+
+function start(args: string[], env: Record<string, string>, name: string, core: number | undefined = SERVER_CORE): Running {
+  const r = startNode(core, args, env, join(work, `${name}.log`));
+  running.add(r);
+  return r;
+}
+
+async function stop(r: Running): Promise<void> {
+  await r.stop();
+  running.delete(r);
+}
+
+// --- the service, as production runs it ------------------------------------------------
+const secret = randomBytes(32).toString('base64url');
+const token = jwt.sign({ scope: 'predict' }, secret, { algorithm: 'HS256', subject: 'bench', expiresIn: '4h' });
+const auth = { authorization: `Bearer ${token}` };
+
+function serviceEnv(modelRepository: string, extra: Record<string, string> = {}): Record<string, string> {
+  const p = String(port++);
+  return {
+    NODE_ENV: 'production', PORT: p, HOST: '127.0.0.1', MODEL_REPOSITORY: modelRepository,
+    DATA_DIR: join(work, `data-${p}`), AUTH_JWT_SECRET: secret, CORS_ORIGINS: 'https://bench.invalid',
+    RATE_LIMIT_PREDICT_PER_MIN: '1000000000', RATE_LIMIT_BATCH_PER_MIN: '1000000000', RATE_LIMIT_DEFAULT_PER_MIN: '1000000000',
+    LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '0', ...extra,
+  };
+}
+
+async function startService(name: string, modelRepository: string, entry = 'dist/main.js', core: number | undefined = SERVER_CORE, extra: Record<string, string> = {}) {
+  const env = serviceEnv(modelRepository, extra);
+  const server = start([entry], env, name, core);
+  const base = `http://127.0.0.1:${env.PORT}`;
+  await waitReady(`${base}/api/v1/health`, {}, 180_000, server.proc);
+  return { server, base };
+}
+
+async function ceiling(name: 'node:http' | 'express', script: string, predictBodies: string, batchBodies: string): Promise<void> {
+  const p = port++;
+  const server = start([script, String(p)], {}, name.replace(':', '-'));
+  const base = `http://127.0.0.1:${p}`;
+  await waitReady(`${base}/api/v1/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, 30_000, server.proc);
+  await load({ server: name, cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth);
+  await load({ server: name, cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
+  await load({ server: name, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { distinct: false, rows: BATCH_ROWS });
+  await stop(server);
+}
+
+async function main(): Promise<void> {
+  log(`work dir ${work}; ${SECONDS} s cells, ${WARMUP} s warm-up, ${SOAK} s soak; ${CAN_PIN ? 'servers pinned to core 0, load on core 1' : 'NOT pinned (taskset or a second core missing)'}`);
+  const models = join(ROOT, 'models');
+  const predictBodies = loanPredictBodies(work, 'loan-approval');
+  const batchBodies = loanBatchBodies(work, 'loan-approval', BATCH_ROWS);
+
+  if (wants('ceilings')) {
+    await ceiling('node:http', 'scripts/bench/bare-server.mjs', predictBodies, batchBodies);
+    await ceiling('express', 'scripts/bench/express-server.mjs', predictBodies, batchBodies);
+  }
+
+  if (wants('service') || wants('soak')) {
+    const { server, base } = await startService('service', models);
+    results.rss.idle = rssMb(server.pid);
+    if (wants('service')) {
+      await load({ server: 'service', cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth);
+      await load({ server: 'service', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
+      await load({ server: 'service', cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { distinct: false, rows: BATCH_ROWS });
+      results.rss.afterLoad = rssMb(server.pid);
+    }
+    if (wants('soak')) {
+      // Memory: RSS after a warm-up at c=64, then after SOAK_SECONDS more at c=64.
+      await load({ server: 'service', cell: 'soak warm-up c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { seconds: Math.max(SECONDS, 5), warmup: 0, record: false });
+      const before = rssMb(server.pid);
+      const r = await load({ server: 'service', cell: `soak ${SOAK} s c=64`, connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { seconds: SOAK, warmup: 0 });
+      results.soak = { rssBefore: before, rssAfter: rssMb(server.pid), requests: r.requests, errors: r.non2xx + r.errors + r.timeouts };
+    }
+    await stop(server);
+  }
+
+  if (wants('session')) {
+    log('in-process session.run loops');
+    results.session.small = await runJson(SERVER_CORE, ['--import', 'tsx', 'scripts/bench/session-loop.ts', join(models, 'loan-approval/2/model.onnx'), '5', String(Math.min(SECONDS, 6))]);
+  }
+
+  if (wants('heavy') || wants('worker') || wants('session')) {
+    // A temporary model repository: the heavy fixture with batching on / off / in a worker, and the small model in a worker.
+    const repo = join(work, 'models');
+    mkdirSync(repo);
+    writeHeavyModels(repo, [
+      { name: 'bench-heavy-batched', maxBatchSize: 64, maxDelayMs: 2, runner: 'main' },
+      { name: 'bench-heavy-unbatched', maxBatchSize: 1, maxDelayMs: 0, runner: 'main' },
+      { name: 'bench-heavy-worker', maxBatchSize: 64, maxDelayMs: 2, runner: 'worker' },
+    ]);
+    if (wants('session')) {
+      results.session.heavy = await runJson(SERVER_CORE, ['--import', 'tsx', 'scripts/bench/session-loop.ts', join(repo, 'bench-heavy-batched/1/model.onnx'), String(HEAVY_FEATURES), String(Math.min(SECONDS, 6))]);
+    }
+    if (wants('heavy') || wants('worker')) {
+      cpSync(join(models, 'loan-approval'), join(repo, 'loan-approval-worker'), { recursive: true });
+      const cfgPath = join(repo, 'loan-approval-worker', 'model.json');
+      writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), runner: 'worker' }, null, 2));
+      cpSync(join(models, 'loan-approval'), join(repo, 'loan-approval-main'), { recursive: true });
+      const mainCfg = join(repo, 'loan-approval-main', 'model.json');
+      writeFileSync(mainCfg, JSON.stringify({ ...JSON.parse(readFileSync(mainCfg, 'utf8')), runner: 'main' }, null, 2));
+      const { server, base } = await startService('service-bench-models', repo);
+      const url = `${base}/api/v1/predict`;
+      for (const [variant, label] of [['batched', 'heavy, batching on'], ['unbatched', 'heavy, batching off'], ['worker', 'heavy, batching on, worker']] as const) {
+        if (variant === 'worker' ? !wants('worker') : !wants('heavy')) continue;
+        const bodies = heavyPredictBodies(work, `bench-heavy-${variant}`);
+        await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth);
+        await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth);
+      }
+      if (wants('worker')) {
+        for (const [name, label] of [['loan-approval-main', 'small, main thread'], ['loan-approval-worker', 'small, worker']] as const) {
+          const bodies = loanPredictBodies(work, name);
+          await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth);
+          await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth);
+          await load({ server: label, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, loanBatchBodies(work, name, BATCH_ROWS), auth, { distinct: false, rows: BATCH_ROWS });
+        }
+      }
+      results.rss.benchModels = rssMb(server.pid);
+      await stop(server);
+    }
+  }
+
+  if (wants('cluster')) {
+    // Not pinned: one worker per core, sharing the cores with the load generator.
+    const { server, base } = await startService('cluster', models, 'dist/cluster.js', undefined, { CLUSTER_WORKERS: '2' });
+    await load({ server: 'cluster (2 workers, unpinned)', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
+    await stop(server);
+  }
+
+  const report = renderReport(results, {
+    date: new Date().toISOString(), seconds: SECONDS, warmup: WARMUP, soak: SOAK, pinned: CAN_PIN, only: ONLY,
+  });
+  process.stdout.write(report.text + '\n');
+  if (process.env.BENCH_README !== '0' && !ONLY) {
+    const readme = join(ROOT, 'README.md');
+    const text = readFileSync(readme, 'utf8');
+    const startMark = '<!-- bench:start -->';
+    const endMark = '<!-- bench:end -->';
+    const a = text.indexOf(startMark);
+    const b = text.indexOf(endMark);
+    if (a < 0 || b < a) throw new Error('README.md has no <!-- bench:start --> … <!-- bench:end --> section');
+    writeFileSync(readme, `${text.slice(0, a + startMark.length)}\n${report.markdown}\n${text.slice(b)}`);
+    log('README.md benchmark section rewritten');
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all([...running].map((r) => r.stop().catch(() => undefined)));
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().then(cleanup, async (err: unknown) => {
+  process.stderr.write(`[bench] FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`[bench] server logs kept in ${work}\n`);
+  await Promise.all([...running].map((r) => r.stop().catch(() => undefined)));
+  process.exitCode = 1;
+});
