@@ -10,6 +10,7 @@ import type { Caller } from './caller.js';
 import { invalidCredentials } from './challenges.js';
 import type { JwtKey } from './jwt-keys.js';
 import { scopesOf } from './scopes.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export interface JwtVerifierOptions {
   issuer?: string;
@@ -19,6 +20,9 @@ export interface JwtVerifierOptions {
 export const CLOCK_TOLERANCE_S = 30;
 
 export class JwtVerifier {
+  /** Successes, re-checked for exp/nbf on each use (verified-tokens.ts). */
+  private readonly verified = new VerifiedTokens(CLOCK_TOLERANCE_S);
+
   constructor(
     private readonly keys: readonly JwtKey[],
     private readonly options: JwtVerifierOptions = {},
@@ -26,6 +30,8 @@ export class JwtVerifier {
 
   /** The caller a token proves; throws a 401 AppError when the token is not trusted. */
   verify(token: string): Caller {
+    const known = this.verified.get(token);
+    if (known) return known;
     const alg = headerAlg(token);
     const key = this.keys.find((k) => (k.algorithms as readonly string[]).includes(alg ?? ''));
     if (!key) throw invalidCredentials('The bearer token is not valid');
@@ -45,7 +51,9 @@ export class JwtVerifier {
     if (typeof payload !== 'object' || payload === null) throw invalidCredentials('The bearer token is not valid');
     if (typeof payload.exp !== 'number') throw invalidCredentials('The bearer token has no expiry (exp)');
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidCredentials('The bearer token has no subject (sub)');
-    return { id: `sub:${payload.sub}`, scopes: scopesOf(payload) };
+    const caller: Caller = { id: `sub:${payload.sub}`, scopes: scopesOf(payload) };
+    this.verified.set(token, caller, payload.exp, payload.nbf);
+    return caller;
   }
 }
 
