@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { heavyPredictBodies, loanBatchBodies, loanPredictBodies } from './bodies.js';
 import { HEAVY_FEATURES, writeHeavyModels } from './make-heavy-model.js';
-import { CAN_PIN, ROOT, rssMb, runJson, startNode, waitReady, type Running } from './procs.js';
+import { CAN_PIN, ROOT, cpuMs, rssMb, runJson, startNode, waitReady, type Running } from './procs.js';
 import { renderReport, type Cell, type Results } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -41,27 +41,40 @@ interface LoadResult {
   rps: number; rowsPerSec: number; p50: number; p99: number; seconds: number;
 }
 
-/** One load cell against `url`; throws on any non-2xx or error. */
+/**
+ * One load cell against `url`: a warm-up run, then the measured run, with the
+ * server's CPU time read around it (`pid`; CPU µs per request does not move
+ * when another process takes the core, wall-clock figures do). Throws on any
+ * non-2xx or socket error.
+ */
 async function load(
-  cell: Omit<Cell, 'rps' | 'rowsPerSec' | 'p50' | 'p99'>,
+  cell: Omit<Cell, 'rps' | 'rowsPerSec' | 'p50' | 'p99' | 'cpuUsPerRequest'>,
   url: string, bodiesFile: string, headers: Record<string, string>,
-  opts: { seconds?: number; warmup?: number; distinct?: boolean; rows?: number; record?: boolean } = {},
+  opts: { pid?: number; seconds?: number; warmup?: number; distinct?: boolean; rows?: number; record?: boolean } = {},
 ): Promise<LoadResult> {
   const seconds = opts.seconds ?? SECONDS;
-  log(`${cell.server} ${cell.cell}: ${opts.warmup ?? WARMUP} s warm-up + ${seconds} s`);
-  const r = await runJson<LoadResult>(LOAD_CORE, [
-    'scripts/bench/load.mjs',
-    JSON.stringify({
-      url, connections: cell.connections, seconds, warmupSeconds: opts.warmup ?? WARMUP, bodiesFile, headers,
-      rowsPerRequest: opts.rows ?? 1, distinct: opts.distinct ?? true,
-    }),
-  ]);
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.ok === 0) {
-    throw new Error(`${cell.server} ${cell.cell}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
-      `of ${r.requests} (status codes ${JSON.stringify(r.statusCodes)})`);
-  }
+  const warmup = opts.warmup ?? WARMUP;
+  log(`${cell.server} ${cell.cell}: ${warmup} s warm-up + ${seconds} s`);
+  const run = async (s: number) => {
+    const r = await runJson<LoadResult>(LOAD_CORE, [
+      'scripts/bench/load.mjs',
+      JSON.stringify({
+        url, connections: cell.connections, seconds: s, warmupSeconds: 0, bodiesFile, headers,
+        rowsPerRequest: opts.rows ?? 1, distinct: opts.distinct ?? true,
+      }),
+    ]);
+    if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.ok === 0) {
+      throw new Error(`${cell.server} ${cell.cell}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
+        `of ${r.requests} (status codes ${JSON.stringify(r.statusCodes)})`);
+    }
+    return r;
+  };
+  if (warmup > 0) await run(warmup);
+  const cpu0 = opts.pid === undefined ? NaN : cpuMs(opts.pid);
+  const r = await run(seconds);
+  const cpu = opts.pid === undefined ? NaN : cpuMs(opts.pid) - cpu0;
   if (opts.record !== false) {
-    results.cells.push({ ...cell, rps: r.rps, rowsPerSec: r.rowsPerSec, p50: r.p50, p99: r.p99 });
+    results.cells.push({ ...cell, rps: r.rps, rowsPerSec: r.rowsPerSec, p50: r.p50, p99: r.p99, cpuUsPerRequest: (cpu * 1000) / r.ok });
   }
   return r;
 }
@@ -105,9 +118,9 @@ async function ceiling(name: 'node:http' | 'express', script: string, predictBod
   const server = start([script, String(p)], {}, name.replace(':', '-'));
   const base = `http://127.0.0.1:${p}`;
   await waitReady(`${base}/api/v1/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, 30_000, server.proc);
-  await load({ server: name, cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth);
-  await load({ server: name, cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
-  await load({ server: name, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { distinct: false, rows: BATCH_ROWS });
+  await load({ server: name, cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+  await load({ server: name, cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+  await load({ server: name, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { pid: server.pid, distinct: false, rows: BATCH_ROWS });
   await stop(server);
 }
 
@@ -126,16 +139,16 @@ async function main(): Promise<void> {
     const { server, base } = await startService('service', models);
     results.rss.idle = rssMb(server.pid);
     if (wants('service')) {
-      await load({ server: 'service', cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth);
-      await load({ server: 'service', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
-      await load({ server: 'service', cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { distinct: false, rows: BATCH_ROWS });
+      await load({ server: 'service', cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+      await load({ server: 'service', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+      await load({ server: 'service', cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { pid: server.pid, distinct: false, rows: BATCH_ROWS });
       results.rss.afterLoad = rssMb(server.pid);
     }
     if (wants('soak')) {
       // Memory: RSS after a warm-up at c=64, then after SOAK_SECONDS more at c=64.
-      await load({ server: 'service', cell: 'soak warm-up c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { seconds: Math.max(SECONDS, 5), warmup: 0, record: false });
+      await load({ server: 'service', cell: 'soak warm-up c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid, seconds: Math.max(SECONDS, 5), warmup: 0, record: false });
       const before = rssMb(server.pid);
-      const r = await load({ server: 'service', cell: `soak ${SOAK} s c=64`, connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { seconds: SOAK, warmup: 0 });
+      const r = await load({ server: 'service', cell: `soak ${SOAK} s c=64`, connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid, seconds: SOAK, warmup: 0 });
       results.soak = { rssBefore: before, rssAfter: rssMb(server.pid), requests: r.requests, errors: r.non2xx + r.errors + r.timeouts };
     }
     await stop(server);
@@ -170,15 +183,15 @@ async function main(): Promise<void> {
       for (const [variant, label] of [['batched', 'heavy, batching on'], ['unbatched', 'heavy, batching off'], ['worker', 'heavy, batching on, worker']] as const) {
         if (variant === 'worker' ? !wants('worker') : !wants('heavy')) continue;
         const bodies = heavyPredictBodies(work, `bench-heavy-${variant}`);
-        await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth);
-        await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth);
+        await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth, { pid: server.pid });
+        await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth, { pid: server.pid });
       }
       if (wants('worker')) {
         for (const [name, label] of [['loan-approval-main', 'small, main thread'], ['loan-approval-worker', 'small, worker']] as const) {
           const bodies = loanPredictBodies(work, name);
-          await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth);
-          await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth);
-          await load({ server: label, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, loanBatchBodies(work, name, BATCH_ROWS), auth, { distinct: false, rows: BATCH_ROWS });
+          await load({ server: label, cell: '/predict c=1', connections: 1 }, url, bodies, auth, { pid: server.pid });
+          await load({ server: label, cell: '/predict c=64', connections: 64 }, url, bodies, auth, { pid: server.pid });
+          await load({ server: label, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, loanBatchBodies(work, name, BATCH_ROWS), auth, { pid: server.pid, distinct: false, rows: BATCH_ROWS });
         }
       }
       results.rss.benchModels = rssMb(server.pid);

@@ -13,6 +13,8 @@ export interface Cell {
   rowsPerSec: number;
   p50: number;
   p99: number;
+  /** CPU time of the server process per request, in µs (NaN when not measured). */
+  cpuUsPerRequest: number;
 }
 
 export interface SessionLoop {
@@ -111,9 +113,9 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
     const e = express(c);
     const isBatch = c.cell.startsWith('/predict/batch');
     const rel = e && c.server !== 'express' ? ratio(isBatch ? c.rowsPerSec / e.rowsPerSec : c.rps / e.rps) : '';
-    return [c.server, c.cell, int(c.rps), isBatch ? int(c.rowsPerSec) : '', ms(c.p50), ms(c.p99), rel];
+    return [c.server, c.cell, int(c.rps), isBatch ? int(c.rowsPerSec) : '', ms(c.p50), ms(c.p99), int(c.cpuUsPerRequest), rel];
   });
-  const head = ['server', 'cell', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'vs Express'];
+  const head = ['server', 'cell', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'vs Express'];
   const t = targets(r);
   const machine = `${availableParallelism()} cores (nproc), ${cpuModel()}, Node ${process.version}`;
   const env = [

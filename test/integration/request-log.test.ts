@@ -9,7 +9,7 @@ before(async () => {
 });
 after(() => t.close());
 
-/** The log lines about one request; pino-http writes them when the response finishes. */
+/** The log lines about one request, written when the response finishes. */
 async function linesFor(server: TestServer, requestId: string) {
   await sleep(20);
   return server.logs.filter((l) => l.request_id === requestId || (l.req as { id?: string })?.id === requestId);
