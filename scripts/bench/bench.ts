@@ -202,6 +202,12 @@ async function main(): Promise<void> {
   if (wants('cluster')) {
     // Not pinned: one worker per core, sharing the cores with the load generator.
     const { server, base } = await startService('cluster', models, 'dist/cluster.js', undefined, { CLUSTER_WORKERS: '2' });
+    // Each worker listens before its models are warm: wait until both said `started`.
+    const started = () => readFileSync(join(work, 'cluster.log'), 'utf8').split('"msg":"started"').length - 1;
+    for (const deadline = Date.now() + 120_000; started() < 2;) {
+      if (Date.now() > deadline) throw new Error('cluster: the workers did not both start within 120 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await load({ server: 'cluster (2 workers, unpinned)', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth);
     await stop(server);
   }
