@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StartupError } from '../errors.js';
+import { groupCommit } from './group-commit.js';
 import type { JobRequest, JobRow, NewJob, PredictionRecord, Store, WebhookOutcome } from './store.js';
 
 /** The store's file name inside DATA_DIR. */
@@ -114,12 +115,19 @@ export function openSqliteStore(dataDir: string): Store {
     return toJob(sql.getJob.get(next.id) as JobDbRow);
   });
 
-  return {
-    async savePrediction(r: PredictionRecord) {
+  // Predictions saved in the same turn of the event loop share one transaction (group-commit.ts).
+  const predictions = groupCommit<PredictionRecord>(db.transaction((records: PredictionRecord[]) => {
+    for (const r of records) {
       sql.insertPrediction.run({
         id: r.id, owner: r.owner, created_at: r.createdAt, model: r.model, model_version: r.modelVersion,
         features: JSON.stringify(r.features), options: JSON.stringify(r.options), result: JSON.stringify(r.result),
       });
+    }
+  }));
+
+  return {
+    savePrediction(r: PredictionRecord) {
+      return predictions.save(r);
     },
     async getPrediction(id: string) {
       const row = sql.getPrediction.get(id) as PredictionDbRow | undefined;
@@ -176,6 +184,7 @@ export function openSqliteStore(dataDir: string): Store {
       return { predictions, jobs };
     },
     close() {
+      if (db.open) predictions.flush();
       if (db.open) db.close();
     },
   };

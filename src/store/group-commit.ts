@@ -1,0 +1,65 @@
+/**
+ * Group commit: items saved during one turn of the event loop are written
+ * together, in one transaction, on the next turn (setImmediate), and every
+ * caller's promise settles once that transaction has committed. A record is
+ * still written before its response is sent (API.md §11), but concurrent
+ * predictions (a dynamic batch answers tens of them at once) share one
+ * commit instead of paying one each: the per-prediction commit was the
+ * largest single cost of POST /predict under load (docs/performance.md).
+ */
+export interface GroupCommit<T> {
+  /** Queues an item; resolves once it is committed, rejects if its transaction failed. */
+  save(item: T): Promise<void>;
+  /** Writes whatever is queued now, synchronously (before closing the store). */
+  flush(): void;
+}
+
+interface Waiting<T> {
+  item: T;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** A group commit over `writeAll`, which must write every item or throw (one transaction). */
+export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
+  let queue: Array<Waiting<T>> = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    try {
+      writeAll(batch.map((w) => w.item));
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      // One bad item must not fail the others: each goes again in a transaction of its own.
+      for (const w of batch) writeOne(w);
+      return;
+    }
+    for (const w of batch) w.resolve();
+  }
+
+  function writeOne(w: Waiting<T>): void {
+    try {
+      writeAll([w.item]);
+    } catch (err) {
+      return w.reject(err);
+    }
+    w.resolve();
+  }
+
+  return {
+    save(item: T): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    flush,
+  };
+}
