@@ -38,7 +38,10 @@ function meta(res: Response): Record<string, unknown> {
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body));
+}
+
+function sendText(res: Response, status: number, text: string): void {
   res.status(status);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
@@ -48,6 +51,15 @@ function sendJson(res: Response, status: number, body: unknown): void {
 /** Answers with the success envelope. */
 export function sendSuccess(res: Response, data: unknown, status = 200): void {
   sendJson(res, status, { status: 'success', data, meta: meta(res) });
+}
+
+/**
+ * Answers with the success envelope around `dataJson`, the JSON text of
+ * `data` already written (http/batch-json.ts): the same bytes as
+ * sendSuccess(res, JSON.parse(dataJson)).
+ */
+export function sendSuccessJson(res: Response, dataJson: string, status = 200): void {
+  sendText(res, status, `{"status":"success","data":${dataJson},"meta":${JSON.stringify(meta(res))}}`);
 }
 
 /** Answers a bare JSON document without the envelope (the OpenAPI document, API.md §11). */

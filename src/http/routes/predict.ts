@@ -7,7 +7,8 @@ import type { JobService } from '../../jobs/job-service.js';
 import { jobLink } from '../../jobs/job-view.js';
 import type { ModelVersion } from '../../inference/model-version.js';
 import { MODEL_NAME } from '../../inference/repository.js';
-import { context, sendSuccess } from '../envelope.js';
+import { batchDataJson } from '../batch-json.js';
+import { context, sendSuccess, sendSuccessJson } from '../envelope.js';
 import type { Guard } from '../guard.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { route } from '../route.js';
@@ -18,11 +19,13 @@ export interface PredictRouteOptions {
   jobs?: JobService;
 }
 
-function answer(res: Response, version: ModelVersion, data: unknown): void {
+/** The success envelope, from `dataJson` (data already written as JSON) when given. */
+function answer(res: Response, version: ModelVersion, data: unknown, dataJson?: string): void {
   const ctx = context(res);
   ctx.model = version.name;
   ctx.modelVersion = version.version;
-  sendSuccess(res, data);
+  if (dataJson === undefined) sendSuccess(res, data);
+  else sendSuccessJson(res, dataJson);
 }
 
 export function predictRouter(service: PredictService, guard: Guard, options: PredictRouteOptions): Router {
@@ -47,7 +50,7 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
         return;
       }
       const { version, data } = await service.predictBatch(req.body, jobs?.syncChecks(req.body));
-      answer(res, version, data);
+      answer(res, version, data, batchDataJson(data, version.classifier?.labels));
     }],
   });
   route(router, '/predict', {
