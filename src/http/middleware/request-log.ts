@@ -36,8 +36,9 @@ export function requestLog(logger: Logger) {
   return function requestLog(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     // 'close' follows 'finish' on every response, and comes alone when the client went away first.
     res.once('close', () => {
+      // A 5xx is an error; a client that went away before its answer was written, a warning.
       const finished = res.writableFinished;
-      const level = !finished || res.statusCode >= 500 ? 'error' : 'info';
+      const level = !finished ? 'warn' : res.statusCode >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const message = !finished ? 'request aborted' : level === 'error' ? 'request failed' : 'request completed';
       logger[level](line(req as Req, res as Res), message);
