@@ -20,13 +20,4 @@ export async function waitForJob(
   throw new Error(`job ${id} did not get there in ${timeoutMs} ms: ${last?.text.slice(0, 500)}`);
 }
 
-/** Deterministic varied loan applicants. */
-export function applicants(n: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    age: 18 + (i * 7) % 60,
-    income: 15000 + (i * 7919) % 150000,
-    credit_score: 300 + (i * 37) % 551,
-    employment_years: (i * 3) % 40,
-    loan_amount: 1000 + (i * 4409) % 90000,
-  }));
-}
+export { applicants } from './rows.js';

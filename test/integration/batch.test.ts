@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { applicants } from '../helpers/rows.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -10,16 +11,6 @@ after(() => t.close());
 
 const batch = (body: unknown) => t.call('POST', '/api/v1/predict/batch', { body });
 
-/** Deterministic varied loan applicants. */
-function applicants(n: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    age: 18 + (i * 7) % 60,
-    income: 15000 + (i * 7919) % 150000,
-    credit_score: 300 + (i * 37) % 551,
-    employment_years: (i * 3) % 40,
-    loan_amount: 1000 + (i * 4409) % 90000,
-  }));
-}
 
 describe('POST /api/v1/predict/batch', () => {
   describe('with valid instances', () => {

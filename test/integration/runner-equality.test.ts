@@ -3,24 +3,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ProviderSelector } from '../../src/inference/execution-providers.js';
 import { OnnxRunner } from '../../src/inference/onnx-runner.js';
+import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
 import { MODELS_DIR } from '../helpers/server.js';
 
-/** Fixed-seed rows inside each feature's realistic range. */
-function rows(ranges: number[][], n: number, seed = 7): Float32Array {
-  const out = new Float32Array(n * ranges.length);
-  for (let i = 0; i < out.length; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    const [lo, hi] = ranges[i % ranges.length]!;
-    out[i] = lo! + (seed / 2 ** 32) * (hi! - lo!);
-  }
-  return out;
-}
 
-const MODELS: Array<[string, string, number[][]]> = [
-  ['loan-approval/2', 'probabilities', [[18, 90], [5000, 300000], [300, 850], [0, 45], [500, 200000]]],
-  ['iris/1', 'probabilities', [[4, 8], [2, 4.5], [1, 7], [0.1, 2.5]]],
-  ['house-price/1', 'prediction', [[20, 1000], [0, 20], [0, 200], [0, 100]]],
-];
+const MODELS = SHIPPED_RANGES;
 
 describe('OnnxRunner', () => {
   for (const [model, output, ranges] of MODELS) {
@@ -32,7 +19,7 @@ describe('OnnxRunner', () => {
       });
       try {
         const n = 203;
-        const input = rows(ranges, n);
+        const input = seededRows(ranges, n, 7);
         const all = await runner.run(input, n);
         const cols = all.data.length / n;
         assert.deepEqual(all.dims, cols === 1 && all.dims.length === 2 ? [n, 1] : all.dims);

@@ -5,24 +5,11 @@ import { ProviderSelector } from '../../src/inference/execution-providers.js';
 import { OnnxRunner, type OnnxRunnerOptions } from '../../src/inference/onnx-runner.js';
 import { WorkerRunner } from '../../src/inference/worker-runner.js';
 import { shippedConfig, shippedOnnx, tempRepository, type TempRepository } from '../helpers/repository.js';
+import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
 import { MODELS_DIR, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
-/** Fixed-seed rows inside each feature's realistic range. */
-function rows(ranges: number[][], n: number, seed = 11): Float32Array {
-  const out = new Float32Array(n * ranges.length);
-  for (let i = 0; i < out.length; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    const [lo, hi] = ranges[i % ranges.length]!;
-    out[i] = lo! + (seed / 2 ** 32) * (hi! - lo!);
-  }
-  return out;
-}
 
-const MODELS: Array<[string, string, number[][]]> = [
-  ['loan-approval/2', 'probabilities', [[18, 90], [5000, 300000], [300, 850], [0, 45], [500, 200000]]],
-  ['iris/1', 'probabilities', [[4, 8], [2, 4.5], [1, 7], [0.1, 2.5]]],
-  ['house-price/1', 'prediction', [[20, 1000], [0, 20], [0, 200], [0, 100]]],
-];
+const MODELS = SHIPPED_RANGES;
 
 const optionsFor = (model: string, output: string, width: number): OnnxRunnerOptions => ({
   model: join(MODELS_DIR, model, 'model.onnx'), inputName: 'features', outputName: output, width,
@@ -38,7 +25,7 @@ describe('WorkerRunner', () => {
         assert.deepEqual(worker.inputs, inThread.inputs);
         assert.deepEqual(worker.outputs, inThread.outputs);
         const n = 203;
-        const input = rows(ranges, n);
+        const input = seededRows(ranges, n, 11);
         for (const size of [1, 3, 8, 13, n]) {
           for (let start = 0; start + size <= Math.min(n, 60); start += size) {
             const part = input.subarray(start * ranges.length, (start + size) * ranges.length);
@@ -56,7 +43,7 @@ describe('WorkerRunner', () => {
   it('leaves the caller its input (a view of a larger buffer) intact and usable', async () => {
     const worker = await WorkerRunner.load(optionsFor('iris/1', 'probabilities', 4));
     try {
-      const all = rows(MODELS[1]![2], 10);
+      const all = seededRows(MODELS[1]![2], 10, 11);
       const copy = all.slice();
       const view = all.subarray(8, 16);
       await worker.run(view, 2);
@@ -71,7 +58,7 @@ describe('WorkerRunner', () => {
     const worker = await WorkerRunner.load(optionsFor('iris/1', 'probabilities', 4));
     const inThread = await OnnxRunner.load(optionsFor('iris/1', 'probabilities', 4));
     try {
-      const inputs = Array.from({ length: 20 }, (_, i) => rows(MODELS[1]![2], 1 + (i % 5), i + 1));
+      const inputs = Array.from({ length: 20 }, (_, i) => seededRows(MODELS[1]![2], 1 + (i % 5), i + 1));
       const got = await Promise.all(inputs.map((x) => worker.run(x, x.length / 4)));
       for (let i = 0; i < inputs.length; i++) {
         const want = await inThread.run(inputs[i]!, inputs[i]!.length / 4);
@@ -84,9 +71,9 @@ describe('WorkerRunner', () => {
 
   it('on dispose, ends its worker and refuses later runs', async () => {
     const worker = await WorkerRunner.load(optionsFor('iris/1', 'probabilities', 4));
-    await worker.run(rows(MODELS[1]![2], 1), 1);
+    await worker.run(seededRows(MODELS[1]![2], 1, 11), 1);
     await worker.dispose();
-    await assert.rejects(worker.run(rows(MODELS[1]![2], 1), 1), /disposed/);
+    await assert.rejects(worker.run(seededRows(MODELS[1]![2], 1, 11), 1), /disposed/);
     await worker.dispose();
   });
 
