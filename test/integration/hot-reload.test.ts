@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ModelChange } from '../../src/inference/model-changes.js';
-import { copyModels, type ScratchRepository } from '../helpers/repository.js';
-import { SAMPLES, startServer, type TestServer } from '../helpers/server.js';
+import { copyModels } from '../helpers/repository.js';
+import { scratchServer } from '../helpers/scratch-server.js';
+import { SAMPLES, startServer } from '../helpers/server.js';
 
-let repo: ScratchRepository;
-let t: TestServer;
-const changes: ModelChange[] = [];
-before(async () => {
-  repo = copyModels();
-  // Polled by hand (poll()) for determinism; one test below uses the timer of a server of its own.
-  t = await startServer({ env: { MODEL_REPOSITORY: repo.dir, MODEL_POLL_INTERVAL_MS: '0' } });
-  t.service.registry.onChange((c) => changes.push(c));
-});
-after(async () => {
-  await t.close();
-  repo.remove();
-});
+// Hot reload is polled by hand (poll()) for determinism.
+const s = scratchServer();
 
-const poll = () => t.service.watcher.poll();
-const iris = () => t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } });
-const versionOf = async (name: string, version: string) => (await t.call('GET', `/api/v1/models/${name}/versions/${version}`)).body.data;
+const poll = () => s.t.service.watcher.poll();
+const iris = () => s.t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } });
+const versionOf = async (name: string, version: string) => (await s.t.call('GET', `/api/v1/models/${name}/versions/${version}`)).body.data;
 
 describe('hot reload of the model repository', () => {
   describe('when a version directory is copied in while requests flow', () => {
@@ -36,9 +25,9 @@ describe('hot reload of the model repository', () => {
         }
       }));
       await sleep(50);
-      cpSync(repo.path('iris', '1'), repo.path('iris', '2'), { recursive: true });
+      cpSync(s.repo.path('iris', '1'), s.repo.path('iris', '2'), { recursive: true });
       await poll();
-      assert.equal((await t.call('GET', '/api/v1/models/iris/versions/2')).status, 404, 'not loaded on first sight');
+      assert.equal((await s.t.call('GET', '/api/v1/models/iris/versions/2')).status, 404, 'not loaded on first sight');
       await poll();
       assert.equal((await versionOf('iris', '2')).state, 'ready');
       await sleep(50);
@@ -47,22 +36,22 @@ describe('hot reload of the model repository', () => {
       assert.deepEqual(answers.filter((a) => a.status !== 200), []);
       assert.equal(answers.at(-1)!.version, '2', 'the new version serves afterwards');
       assert.ok(answers.some((a) => a.version === '1'), 'the old one served before');
-      assert.deepEqual(changes.at(-1), { model: 'iris', kind: 'added', versions: ['2'] });
+      assert.deepEqual(s.changes.at(-1), { model: 'iris', kind: 'added', versions: ['2'] });
     });
   });
 
   describe('when a broken version directory appears', () => {
     it('reports it failed with a reason and a log line, and keeps serving the good version', async () => {
-      mkdirSync(repo.path('iris', '3'));
-      writeFileSync(repo.path('iris', '3', 'model.onnx'), 'not an onnx file');
+      mkdirSync(s.repo.path('iris', '3'));
+      writeFileSync(s.repo.path('iris', '3', 'model.onnx'), 'not an onnx file');
       await poll();
       await poll();
       const v3 = await versionOf('iris', '3');
       assert.equal(v3.state, 'failed');
       assert.match(v3.reason, /could not be loaded/);
-      assert.ok(t.logs.some((l) => l.model === 'iris' && l.version === '3' && l.level === 50));
+      assert.ok(s.t.logs.some((l) => l.model === 'iris' && l.version === '3' && l.level === 50));
       assert.equal((await iris()).body.data.model_version, '2');
-      const health = await t.call('GET', '/api/v1/health');
+      const health = await s.t.call('GET', '/api/v1/health');
       assert.equal(health.status, 200);
       assert.equal(health.body.data.status, 'degraded');
     });
@@ -70,40 +59,40 @@ describe('hot reload of the model repository', () => {
 
   describe('when a broken file replaces a serving one', () => {
     it('refuses it and keeps the loaded session serving', async () => {
-      writeFileSync(repo.path('iris', '2', 'model.onnx'), 'garbage');
+      writeFileSync(s.repo.path('iris', '2', 'model.onnx'), 'garbage');
       await poll();
       await poll();
       assert.equal((await versionOf('iris', '2')).state, 'ready');
       assert.equal((await iris()).status, 200);
-      assert.ok(t.logs.some((l) => String(l.msg).includes('changed model.onnx refused')));
+      assert.ok(s.t.logs.some((l) => String(l.msg).includes('changed model.onnx refused')));
     });
   });
 
   describe('when a version directory is removed', () => {
     it('takes the version out of service', async () => {
-      rmSync(repo.path('iris', '3'), { recursive: true });
-      rmSync(repo.path('iris', '2'), { recursive: true });
+      rmSync(s.repo.path('iris', '3'), { recursive: true });
+      rmSync(s.repo.path('iris', '2'), { recursive: true });
       await poll();
-      assert.equal((await t.call('GET', '/api/v1/models/iris/versions/3')).status, 404);
+      assert.equal((await s.t.call('GET', '/api/v1/models/iris/versions/3')).status, 404);
       assert.equal((await iris()).body.data.model_version, '1');
-      assert.equal((await t.call('GET', '/api/v1/health')).body.data.status, 'ok');
+      assert.equal((await s.t.call('GET', '/api/v1/health')).body.data.status, 'ok');
     });
   });
 
-  describe('when model.json changes its serving settings', () => {
+  describe('when model.json s.changes its serving settings', () => {
     it('applies them without a reload', async () => {
-      const path = repo.path('loan-approval', 'model.json');
+      const path = s.repo.path('loan-approval', 'model.json');
       writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), threshold: 0.7, default_version: '1' }));
       await poll();
       await poll();
-      const detail = (await t.call('GET', '/api/v1/models/loan-approval')).body.data;
+      const detail = (await s.t.call('GET', '/api/v1/models/loan-approval')).body.data;
       assert.equal(detail.threshold, 0.7);
       assert.equal(detail.default_version, '1');
-      assert.deepEqual(changes.at(-1), { model: 'loan-approval', kind: 'settings', versions: ['1', '2'] });
-      const count = changes.length;
+      assert.deepEqual(s.changes.at(-1), { model: 'loan-approval', kind: 'settings', versions: ['1', '2'] });
+      const count = s.changes.length;
       await poll();
       await poll();
-      assert.equal(changes.length, count, 'an applied change is not applied again');
+      assert.equal(s.changes.length, count, 'an applied change is not applied again');
     });
   });
 });

@@ -1,49 +1,37 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import type { ModelChange } from '../../src/inference/model-changes.js';
+import { describe, it } from 'node:test';
 import { sample } from '../helpers/metrics.js';
-import { copyModels, type ScratchRepository } from '../helpers/repository.js';
-import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
+import { scratchServer } from '../helpers/scratch-server.js';
+import { expectError, SAMPLES } from '../helpers/server.js';
 
-let repo: ScratchRepository;
-let t: TestServer;
-const changes: ModelChange[] = [];
-before(async () => {
-  repo = copyModels();
-  t = await startServer({ env: { MODEL_REPOSITORY: repo.dir, MODEL_POLL_INTERVAL_MS: '0' } });
-  t.service.registry.onChange((c) => changes.push(c));
-});
-after(async () => {
-  await t.close();
-  repo.remove();
-});
+const s = scratchServer();
 
-const names = async () => (await t.call('GET', '/api/v1/models')).body.data.models.map((m: { name: string }) => m.name);
+const names = async () => (await s.t.call('GET', '/api/v1/models')).body.data.models.map((m: { name: string }) => m.name);
 
 describe('DELETE /api/v1/models/{name}/versions/{version}', () => {
   describe('for the pinned default version', () => {
     it('answers 204, then the version is gone, predictions for it 404, and the pin is lifted', async () => {
-      const r = await t.call('DELETE', '/api/v1/models/loan-approval/versions/2');
+      const r = await s.t.call('DELETE', '/api/v1/models/loan-approval/versions/2');
       assert.equal(r.status, 204);
       assert.equal(r.text, '');
       assert.ok(r.headers.get('x-request-id'));
-      expectError(await t.call('GET', '/api/v1/models/loan-approval/versions/2'), 404, 'MODEL_NOT_FOUND');
-      const p = await t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', version: '2', features: SAMPLES['loan-approval'] } });
+      expectError(await s.t.call('GET', '/api/v1/models/loan-approval/versions/2'), 404, 'MODEL_NOT_FOUND');
+      const p = await s.t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', version: '2', features: SAMPLES['loan-approval'] } });
       expectError(p, 404, 'MODEL_NOT_FOUND');
-      const latest = await t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: SAMPLES['loan-approval'] } });
+      const latest = await s.t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: SAMPLES['loan-approval'] } });
       assert.equal(latest.body.data.model_version, '1');
-      assert.equal(existsSync(repo.path('loan-approval', '2')), false);
-      assert.equal('default_version' in JSON.parse(readFileSync(repo.path('loan-approval', 'model.json'), 'utf8')), false);
-      assert.deepEqual(changes.at(-1), { model: 'loan-approval', kind: 'removed', versions: ['2'] });
-      const metrics = (await t.call('GET', '/metrics')).text;
+      assert.equal(existsSync(s.repo.path('loan-approval', '2')), false);
+      assert.equal('default_version' in JSON.parse(readFileSync(s.repo.path('loan-approval', 'model.json'), 'utf8')), false);
+      assert.deepEqual(s.changes.at(-1), { model: 'loan-approval', kind: 'removed', versions: ['2'] });
+      const metrics = (await s.t.call('GET', '/metrics')).text;
       assert.equal(sample(metrics, 'model_state', { model: 'loan-approval', version: '2', state: 'ready' }), undefined);
     });
   });
 
   describe('for a version that does not exist', () => {
     it('answers 404 MODEL_NOT_FOUND', async () => {
-      expectError(await t.call('DELETE', '/api/v1/models/iris/versions/7'), 404, 'MODEL_NOT_FOUND');
+      expectError(await s.t.call('DELETE', '/api/v1/models/iris/versions/7'), 404, 'MODEL_NOT_FOUND');
     });
   });
 });
@@ -52,16 +40,16 @@ describe('DELETE /api/v1/models/{name}', () => {
   describe('for a model that serves', () => {
     it('answers 204, then the model is gone from the list and its predictions 404', async () => {
       assert.ok((await names()).includes('iris'));
-      const r = await t.call('DELETE', '/api/v1/models/iris');
+      const r = await s.t.call('DELETE', '/api/v1/models/iris');
       assert.equal(r.status, 204);
       assert.equal(r.text, '');
       assert.ok(!(await names()).includes('iris'));
-      expectError(await t.call('GET', '/api/v1/models/iris'), 404, 'MODEL_NOT_FOUND');
-      expectError(await t.call('POST', '/api/v1/models/iris/predict', { body: { features: SAMPLES.iris } }), 404, 'MODEL_NOT_FOUND');
-      expectError(await t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } }), 404, 'MODEL_NOT_FOUND');
-      assert.equal(existsSync(repo.path('iris')), false);
-      assert.deepEqual(changes.at(-1), { model: 'iris', kind: 'removed', versions: ['1'] });
-      const health = await t.call('GET', '/api/v1/health');
+      expectError(await s.t.call('GET', '/api/v1/models/iris'), 404, 'MODEL_NOT_FOUND');
+      expectError(await s.t.call('POST', '/api/v1/models/iris/predict', { body: { features: SAMPLES.iris } }), 404, 'MODEL_NOT_FOUND');
+      expectError(await s.t.call('POST', '/api/v1/predict', { body: { model: 'iris', features: SAMPLES.iris } }), 404, 'MODEL_NOT_FOUND');
+      assert.equal(existsSync(s.repo.path('iris')), false);
+      assert.deepEqual(s.changes.at(-1), { model: 'iris', kind: 'removed', versions: ['1'] });
+      const health = await s.t.call('GET', '/api/v1/health');
       assert.equal(health.status, 200);
       assert.ok(!health.body.data.models.some((m: { name: string }) => m.name === 'iris'));
     });
@@ -69,14 +57,14 @@ describe('DELETE /api/v1/models/{name}', () => {
 
   describe('for a model that does not exist', () => {
     it('answers 404 MODEL_NOT_FOUND', async () => {
-      expectError(await t.call('DELETE', '/api/v1/models/iris'), 404, 'MODEL_NOT_FOUND');
-      expectError(await t.call('DELETE', '/api/v1/models/NOT_A_NAME'), 404, 'MODEL_NOT_FOUND');
+      expectError(await s.t.call('DELETE', '/api/v1/models/iris'), 404, 'MODEL_NOT_FOUND');
+      expectError(await s.t.call('DELETE', '/api/v1/models/NOT_A_NAME'), 404, 'MODEL_NOT_FOUND');
     });
   });
 
   describe('with another method on the model path', () => {
     it('lists PATCH and DELETE in Allow', async () => {
-      const r = await t.call('POST', '/api/v1/models/house-price', { body: {} });
+      const r = await s.t.call('POST', '/api/v1/models/house-price', { body: {} });
       expectError(r, 405, 'METHOD_NOT_ALLOWED');
       assert.equal(r.headers.get('allow'), 'GET, HEAD, PATCH, DELETE, OPTIONS');
     });

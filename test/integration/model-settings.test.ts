@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import type { ModelChange } from '../../src/inference/model-changes.js';
+import { describe, it } from 'node:test';
 import { sample } from '../helpers/metrics.js';
-import { copyModels, type ScratchRepository } from '../helpers/repository.js';
-import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
+import { scratchServer } from '../helpers/scratch-server.js';
+import { expectError, SAMPLES } from '../helpers/server.js';
 
-let repo: ScratchRepository;
-let t: TestServer;
-const changes: ModelChange[] = [];
-before(async () => {
-  repo = copyModels();
-  t = await startServer({ env: { MODEL_REPOSITORY: repo.dir, MODEL_POLL_INTERVAL_MS: '0' } });
-  t.service.registry.onChange((c) => changes.push(c));
-});
-after(async () => {
-  await t.close();
-  repo.remove();
-});
+const s = scratchServer();
 
-const patch = (name: string, body: unknown) => t.call('PATCH', `/api/v1/models/${name}`, { body });
-const onDisk = (name: string) => JSON.parse(readFileSync(repo.path(name, 'model.json'), 'utf8'));
+const patch = (name: string, body: unknown) => s.t.call('PATCH', `/api/v1/models/${name}`, { body });
+const onDisk = (name: string) => JSON.parse(readFileSync(s.repo.path(name, 'model.json'), 'utf8'));
 const predictLoan = (extra: Record<string, unknown> = {}) =>
-  t.call('POST', '/api/v1/models/loan-approval/predict', { body: { features: SAMPLES['loan-approval'], ...extra } });
+  s.t.call('POST', '/api/v1/models/loan-approval/predict', { body: { features: SAMPLES['loan-approval'], ...extra } });
 
 describe('PATCH /api/v1/models/{name}', () => {
   describe('with a threshold', () => {
@@ -36,8 +24,8 @@ describe('PATCH /api/v1/models/{name}', () => {
       assert.equal((await predictLoan()).body.data.prediction, 'denied');
       await patch('loan-approval', { threshold: Math.max(0, p - 0.01) });
       assert.equal((await predictLoan()).body.data.prediction, 'approved');
-      assert.equal(changes.at(-1)!.kind, 'settings');
-      assert.deepEqual(changes.at(-1)!.versions, ['1', '2']);
+      assert.equal(s.changes.at(-1)!.kind, 'settings');
+      assert.deepEqual(s.changes.at(-1)!.versions, ['1', '2']);
     });
   });
 
@@ -46,7 +34,7 @@ describe('PATCH /api/v1/models/{name}', () => {
       const r = await patch('iris', { confidence: { high: 0.01, medium: 0.005 } });
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.data.confidence, { high: 0.01, medium: 0.005 });
-      const p = await t.call('POST', '/api/v1/models/iris/predict', { body: { features: SAMPLES.iris } });
+      const p = await s.t.call('POST', '/api/v1/models/iris/predict', { body: { features: SAMPLES.iris } });
       assert.equal(p.body.data.confidence, 'high');
     });
   });
@@ -69,15 +57,15 @@ describe('PATCH /api/v1/models/{name}', () => {
       const r = await patch('house-price', { batching: { max_batch_size: 2 } });
       assert.deepEqual(r.body.data.batching, { max_batch_size: 2, max_delay_ms: 1 });
       const v = { model: 'house-price', version: '1' };
-      const runs = sample((await t.call('GET', '/metrics')).text, 'inference_runs_total', v) ?? 0;
+      const runs = sample((await s.t.call('GET', '/metrics')).text, 'inference_runs_total', v) ?? 0;
       const instances = Array.from({ length: 5 }, () => SAMPLES['house-price']);
-      assert.equal((await t.call('POST', '/api/v1/predict/batch', { body: { model: 'house-price', instances } })).status, 200);
-      assert.equal(sample((await t.call('GET', '/metrics')).text, 'inference_runs_total', v), runs + 3);
+      assert.equal((await s.t.call('POST', '/api/v1/predict/batch', { body: { model: 'house-price', instances } })).status, 200);
+      assert.equal(sample((await s.t.call('GET', '/metrics')).text, 'inference_runs_total', v), runs + 3);
     });
   });
 
   describe('with an empty object', () => {
-    it('answers 200 and changes nothing', async () => {
+    it('answers 200 and s.changes nothing', async () => {
       const before = onDisk('iris');
       const r = await patch('iris', {});
       assert.equal(r.status, 200);
@@ -118,7 +106,7 @@ describe('PATCH /api/v1/models/{name}', () => {
       ['a default version that does not exist', 'loan-approval', { default_version: '9' }, '/default_version'],
     ];
     for (const [what, name, body, field] of cases) {
-      it(`answers 422 pointing at ${field} for ${what}, and changes nothing`, async () => {
+      it(`answers 422 pointing at ${field} for ${what}, and s.changes nothing`, async () => {
         const before = onDisk(name);
         const r = await patch(name, body);
         expectError(r, 422, 'VALIDATION_ERROR');
@@ -130,7 +118,7 @@ describe('PATCH /api/v1/models/{name}', () => {
 
   describe('with a body that is not JSON', () => {
     it('answers 415', async () => {
-      const r = await t.call('PATCH', '/api/v1/models/iris', { raw: 'threshold=0.5', headers: { 'content-type': 'text/plain' } });
+      const r = await s.t.call('PATCH', '/api/v1/models/iris', { raw: 'threshold=0.5', headers: { 'content-type': 'text/plain' } });
       expectError(r, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
   });
