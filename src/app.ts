@@ -5,6 +5,7 @@
  */
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from './config.js';
+import type { Dependency } from './dependencies.js';
 import { AppError, notFound } from './errors.js';
 import type { ProviderSelector } from './inference/execution-providers.js';
 import type { PredictService } from './inference/predict-service.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   jobs: JobService;
   /** Authentication and scopes; every route is open without one. */
   guard?: Guard;
+  /** Shared systems reported by health (API.md §12); none for one embedded process. */
+  dependencies?: readonly Dependency[];
   /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
   rateLimit?: RequestHandler;
 }

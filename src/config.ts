@@ -46,12 +46,24 @@ export interface Config {
   readonly shutdownDrainMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** Idle keep-alive time of the HTTP listener; longer than a balancer's 60 s (API.md §11). */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** PostgreSQL for records and jobs shared by replicas (API.md §12); SQLite under dataDir when unset. */
+  readonly databaseUrl: string | undefined;
+  /** Redis for rate-limit counters shared by replicas (API.md §12); in memory when unset. */
+  readonly redisUrl: string | undefined;
+  /** How long a replica holds a running job before another may take it over (API.md §12). */
+  readonly jobLeaseMs: number;
+  /** The Open Inference Protocol over gRPC (API.md §13); off when unset. */
+  readonly grpcPort: number | undefined;
   /** Processes `npm run start:cluster` runs (default: one per core). */
   readonly clusterWorkers: number | undefined;
 }
 
 const LIST_VARS = new Set(['AUTH_JWT_ALGORITHMS', 'CORS_ORIGINS', 'ORT_EXECUTION_PROVIDERS', 'CALLBACK_ALLOWED_HOSTS']);
 const INTEGER = /^[+-]?\d+$/;
+/** Variables whose values may hold a password or key: never echoed in a start-up error. */
+const SECRET_VARS = new Set(['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'WEBHOOK_SECRET', 'DATABASE_URL', 'REDIS_URL']);
 
 type Raw = Record<string, string | number | string[] | undefined>;
 
@@ -75,6 +87,29 @@ function trustProxy(value: string | number | undefined): boolean | number | stri
   return value;
 }
 
+/**
+ * A DATABASE_URL / REDIS_URL of the wrong scheme stops the start (API.md §12);
+ * the message names the variable and the schemes, never the URL (it may hold a password).
+ */
+function urlProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const check = (name: string, value: string | undefined, schemes: readonly string[]) => {
+    if (value === undefined) return;
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol === undefined || !schemes.includes(protocol)) {
+      problems.push(`${name}: must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+    }
+  };
+  check('DATABASE_URL', config.databaseUrl, ['postgres:', 'postgresql:']);
+  check('REDIS_URL', config.redisUrl, ['redis:', 'rediss:']);
+  return problems;
+}
+
 /** Reads and checks the configuration; throws a StartupError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const validate = schemaValidator('service-config.schema.json');
@@ -86,7 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const name = e.instancePath.split('/')[1] ?? '';
       // Say what is allowed where ajv only says "one of the allowed values".
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
-      problems.push(`${name}: ${e.message ?? 'is invalid'}${allowed} (got ${JSON.stringify(env[name])})`);
+      const got = SECRET_VARS.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+      problems.push(`${name}: ${e.message ?? 'is invalid'}${allowed}${got}`);
     }
   }
   if (problems.length > 0) throw new StartupError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -136,10 +172,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 5_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000),
     logLevel: str('LOG_LEVEL') ?? 'info',
+    httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000),
+    databaseUrl: str('DATABASE_URL'),
+    redisUrl: str('REDIS_URL'),
+    jobLeaseMs: int('JOB_LEASE_MS', 30_000),
+    grpcPort: raw.GRPC_PORT as number | undefined,
     clusterWorkers: raw.CLUSTER_WORKERS as number | undefined,
   });
-  // Keys must parse, named files exist, production be locked down (API.md §11).
-  const security = securityProblems(config);
+  // Keys must parse, named files exist, production be locked down (API.md §11);
+  // shared-store URLs must be of their scheme (API.md §12).
+  const security = [...securityProblems(config), ...urlProblems(config)];
   if (security.length > 0) throw new StartupError(`Invalid configuration:\n  ${security.join('\n  ')}`);
   return config;
 }

@@ -8,6 +8,7 @@ import { serviceUnavailable } from '../../errors.js';
 import type { ModelRegistry } from '../../inference/registry.js';
 import type { ProviderSelector } from '../../inference/execution-providers.js';
 import type { Lifecycle } from '../../lifecycle.js';
+import { dependencyReport, type Dependency } from '../../dependencies.js';
 import { sendError, sendSuccess } from '../envelope.js';
 import { route } from '../route.js';
 
@@ -16,20 +17,24 @@ export interface HealthDeps {
   lifecycle: Lifecycle;
   providers: ProviderSelector;
   version: string;
+  /** PostgreSQL / Redis when configured (API.md §12); a dependency that is down degrades status, not readiness. */
+  dependencies?: readonly Dependency[];
 }
 
 type HealthStatus = 'ok' | 'degraded' | 'starting' | 'draining';
 
-export function healthRouter({ registry, lifecycle, providers, version }: HealthDeps): Router {
+export function healthRouter({ registry, lifecycle, providers, version, dependencies = [] }: HealthDeps): Router {
   function report() {
     const versions = registry.allVersions();
     const models = versions.map((v) => ({ name: v.name, version: v.version, state: v.state }));
     const ready = versions.some((v) => v.state === 'ready');
     const failed = versions.some((v) => v.state === 'failed') || registry.list().some((e) => e.versions.size === 0);
+    const deps = dependencyReport(dependencies);
+    const depDown = Object.values(deps).includes('unavailable');
     let status: HealthStatus;
     if (lifecycle.draining) status = 'draining';
     else if (!lifecycle.started) status = 'starting';
-    else if (!ready || failed) status = 'degraded';
+    else if (!ready || failed || depDown) status = 'degraded';
     else status = 'ok';
     const served = versions.find((v) => v.state === 'ready')?.executionProvider;
     const data = {
@@ -38,6 +43,7 @@ export function healthRouter({ registry, lifecycle, providers, version }: Health
       uptime_s: lifecycle.uptimeSeconds(),
       execution_provider: served ?? providers.preferred,
       models,
+      dependencies: deps,
     };
     return { data, serving: lifecycle.started && !lifecycle.draining && ready };
   }
