@@ -54,6 +54,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** How long a replica holds a running job before another may take it over (API.md §12). */
   readonly jobLeaseMs: number;
+  /** Connections each replica may open to PostgreSQL (docs/scale-out.md: replicas × pool ≤ max_connections). */
+  readonly databasePoolSize: number;
   /** The Open Inference Protocol over gRPC (API.md §13); off when unset. */
   readonly grpcPort: number | undefined;
   /** Processes `npm run start:cluster` runs (default: one per core). */
@@ -176,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: str('DATABASE_URL'),
     redisUrl: str('REDIS_URL'),
     jobLeaseMs: int('JOB_LEASE_MS', 30_000),
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10),
     grpcPort: raw.GRPC_PORT as number | undefined,
     clusterWorkers: raw.CLUSTER_WORKERS as number | undefined,
   });

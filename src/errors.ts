@@ -85,6 +85,18 @@ export const modelNotReady = (name: string, version: string, state: string): App
 export const serviceUnavailable = (message: string): AppError =>
   new AppError('SERVICE_UNAVAILABLE', message, { headers: { 'Retry-After': RETRY_AFTER_S } });
 
+/**
+ * The shared database cannot be reached (API.md §12): a 503 with
+ * Retry-After, never a 500. The job worker also tells it from a job's own
+ * failure: a job it interrupts is not failed but left to its lease.
+ */
+export class DatabaseUnavailable extends AppError {
+  constructor(options: { cause?: unknown } = {}) {
+    super('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly', { headers: { 'Retry-After': RETRY_AFTER_S }, cause: options.cause });
+    this.name = 'DatabaseUnavailable';
+  }
+}
+
 export const validationError = (details: ErrorDetail[], total = details.length): AppError =>
   new AppError('VALIDATION_ERROR', total === 1 ? '1 invalid field' : `${total} invalid fields`, {
     details,

@@ -25,7 +25,7 @@ import type { Logger } from './logger.js';
 import { ServiceMetrics } from './metrics/service-metrics.js';
 import { servingChain } from './inference/runner-chain.js';
 import { startRetention } from './store/retention.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store as DataStore } from './store/store.js';
 
 /** The package version, reported by health. */
@@ -45,7 +45,7 @@ export interface Service {
   models: ModelManager;
   /** Hot reload of the model repository (polls every MODEL_POLL_INTERVAL_MS once started). */
   watcher: RepositoryWatcher;
-  /** Prediction records and jobs (SQLite under DATA_DIR). */
+  /** Prediction records and jobs (SQLite under DATA_DIR, or PostgreSQL on DATABASE_URL). */
   store: DataStore;
   /** The prediction cache (its hits and misses are counted in the metrics). */
   cache: PredictionCache<RowResult>;
@@ -86,7 +86,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const models = new ModelManager(registry, logger);
   const watcher = new RepositoryWatcher(registry, logger, config.modelPollIntervalMs);
   registry.discover();
-  const store = openSqliteStore(config.dataDir);
+  const store = openStore(config, logger);
   const cache = new PredictionCache<RowResult>(
     { size: config.cacheSize, ttlS: config.cacheTtlS },
     { hit: () => metrics.cacheHits.inc(), miss: () => metrics.cacheMisses.inc() },
@@ -100,7 +100,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     cache,
   });
   const jobs = new JobService({
-    store, registry, predictService, logger, tuning: options.jobs,
+    store, registry, predictService, logger, tuning: options.jobs, leaseMs: config.jobLeaseMs,
+    accepting: () => !lifecycle.draining,
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
@@ -108,15 +109,18 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit: limits.preAuth, store, jobs,
+    guard, rateLimit: limits.preAuth, store, jobs, dependencies: store.dependency ? [store.dependency] : [],
   });
   let stopRetention = () => {};
   return {
     config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
     devToken: auth.devToken,
     async start() {
+      // The shared database is tried once (bounded by its connect timeout) while the models load; down, it is retried in the background.
+      const storeReady = store.ready();
       await watcher.baseline();
       await registry.loadAll();
+      await storeReady;
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
       await jobs.start();
       lifecycle.started = true;
@@ -128,7 +132,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       // Before the sessions go: a job still running is put back in the queue at its next chunk.
       await jobs.stop(0);
       await registry.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -7,12 +7,14 @@
 import { hasScope, type Caller } from '../auth/caller.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { randomBytes } from 'node:crypto';
 import { newId, type PredictService } from '../inference/predict-service.js';
 import type { ModelRegistry } from '../inference/registry.js';
-import type { JobRow, JobStore } from '../store/store.js';
+import type { JobRow, JobStore, Lease } from '../store/store.js';
 import { allowedHostSet, callbackUrlProblem } from './callback-url.js';
 import { JOB_ID, webhookJob } from './job-view.js';
 import { JobWorker } from './job-worker.js';
+import { PENDING_OUTCOME } from '../store/webhook-state.js';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookSender, type WebhookSettings } from './webhooks.js';
 
 /** What tests (and operators, through the code) may tune. */
@@ -20,9 +22,11 @@ export interface JobTuning {
   /** Rows per chunk at most [256]. */
   chunkRows: number;
   webhook: Omit<WebhookSettings, 'secret'>;
+  /** How often an idle replica looks for a queued job, an expired lease or an orphaned webhook [500]. */
+  pollMs: number;
 }
 
-export const DEFAULT_JOB_TUNING: JobTuning = { chunkRows: 256, webhook: DEFAULT_WEBHOOK_SETTINGS };
+export const DEFAULT_JOB_TUNING: JobTuning = { chunkRows: 256, webhook: DEFAULT_WEBHOOK_SETTINGS, pollMs: 500 };
 
 export interface JobServiceDeps {
   store: JobStore;
@@ -31,6 +35,10 @@ export interface JobServiceDeps {
   logger: Logger;
   webhookSecret: string | undefined;
   callbackAllowedHosts: readonly string[];
+  /** JOB_LEASE_MS: how long a running job or a webhook delivery stays ours without a renewal. */
+  leaseMs: number;
+  /** Whether to take new jobs now (false while draining). */
+  accepting?: () => boolean;
   tuning?: Partial<JobTuning>;
 }
 
@@ -45,20 +53,31 @@ export function prefersAsync(prefer: string | string[] | undefined): boolean {
 const jobNotFound = (id: string) => new AppError('JOB_NOT_FOUND', `No job '${id.slice(0, 140)}'`);
 
 export class JobService {
+  /** This replica's name on the leases it holds: unique per process, so a restarted replica is another owner. */
+  readonly owner = `replica-${randomBytes(6).toString('hex')}`;
   private readonly worker: JobWorker;
   private readonly webhooks: WebhookSender | undefined;
   private readonly allowedHosts: ReadonlySet<string>;
+  private readonly tuning: JobTuning;
+  private timers: NodeJS.Timeout[] = [];
+  private claimingWebhooks = false;
 
   constructor(private readonly deps: JobServiceDeps) {
-    const tuning = { ...DEFAULT_JOB_TUNING, ...deps.tuning };
+    const tuning = (this.tuning = { ...DEFAULT_JOB_TUNING, ...deps.tuning });
     this.allowedHosts = allowedHostSet(deps.callbackAllowedHosts);
+    const lease = () => this.lease();
     if (deps.webhookSecret !== undefined) {
-      this.webhooks = new WebhookSender(deps.store, { ...tuning.webhook, secret: deps.webhookSecret }, deps.logger);
+      this.webhooks = new WebhookSender(deps.store, { ...tuning.webhook, secret: deps.webhookSecret }, deps.logger, lease);
     }
     this.worker = new JobWorker({
       store: deps.store, registry: deps.registry, predictService: deps.predictService, logger: deps.logger,
-      chunkRows: tuning.chunkRows, onFinished: (job) => void this.notify(job),
+      chunkRows: tuning.chunkRows, lease, accepting: deps.accepting ?? (() => true), onFinished: (job) => this.notify(job),
     });
+  }
+
+  /** A lease for this replica from now. */
+  lease(): Lease {
+    return { owner: this.owner, now: Date.now(), ms: this.deps.leaseMs };
   }
 
   /** An async batch: options.async, else the Prefer header; an explicit `async: false` wins. */
@@ -105,16 +124,33 @@ export class JobService {
     return (await this.deps.store.getJob(job.id))!;
   }
 
-  /** After start-up: jobs left running by a crash go back to the queue, pending webhooks resume, queued jobs run. */
+  /**
+   * After start-up. The embedded store's jobs left running by a crash go back
+   * to the queue (nobody else can hold them); a shared store's are taken over
+   * once their lease expires. Then, every `pollMs`: the worker looks for a
+   * queued job or an expired lease, and orphaned webhooks are resumed; every
+   * third of the lease, this replica's leases are renewed.
+   */
   async start(): Promise<void> {
-    const requeued = await this.deps.store.requeueJobs();
-    if (requeued > 0) this.deps.logger.warn({ jobs: requeued }, 'jobs left running were put back in the queue');
-    for (const job of await this.deps.store.pendingWebhooks()) void this.notify(job);
-    this.worker.kick();
+    const { store, logger } = this.deps;
+    if (!store.shared) {
+      const requeued = await store.requeueJobs();
+      if (requeued > 0) logger.warn({ jobs: requeued }, 'jobs left running were put back in the queue');
+    }
+    const poll = () => {
+      this.worker.kick();
+      void this.resumeWebhooks();
+    };
+    const renew = () => void store.renewLeases(this.lease()).catch(() => {});
+    this.timers = [setInterval(poll, this.tuning.pollMs), setInterval(renew, Math.max(100, Math.floor(this.deps.leaseMs / 3)))];
+    // The timers must never keep the process alive on their own.
+    for (const t of this.timers) t.unref();
+    poll();
   }
 
   /** Takes no more jobs; the running one gets `graceMs` to finish, else it goes back to the queue. */
   async stop(graceMs: number): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
     await this.worker.stop(graceMs);
     this.webhooks?.stop();
   }
@@ -133,9 +169,26 @@ export class JobService {
     return problem === undefined ? [] : [{ field: '/options/callback_url', message: problem, received: url }];
   }
 
-  private async notify(job: JobRow): Promise<void> {
+  /** A job just finished here: its webhook, if any, is already pending and leased to this replica. */
+  private notify(job: JobRow): void {
     if (job.callbackUrl === null || !this.webhooks || (job.status !== 'succeeded' && job.status !== 'failed')) return;
-    await this.deps.store.setWebhook(job.id, { state: 'pending', attempts: 0, last_status: null, last_attempt_at: null });
-    this.webhooks.deliver(job.id, job.callbackUrl, `job.${job.status}`, webhookJob(job));
+    this.webhooks.deliver(job.id, job.callbackUrl, `job.${job.status}`, webhookJob(job), job.webhook ?? PENDING_OUTCOME);
+  }
+
+  /** Leases and resumes every pending webhook that nobody holds (its deliverer died, or the process restarted). */
+  private async resumeWebhooks(): Promise<void> {
+    if (!this.webhooks || this.claimingWebhooks) return;
+    this.claimingWebhooks = true;
+    try {
+      for (;;) {
+        const job = await this.deps.store.claimWebhook(this.lease());
+        if (!job) return;
+        this.notify(job);
+      }
+    } catch {
+      // The store is down: the next poll tries again (the worker logs the outage once).
+    } finally {
+      this.claimingWebhooks = false;
+    }
   }
 }

@@ -5,11 +5,18 @@
  * else (another status, a refused connection, a timeout, a redirect, which is
  * never followed) is retried: first after 1 s, doubling, with up to 20 % jitter,
  * 6 attempts in all. Each attempt's outcome is recorded on the job.
+ *
+ * Several replicas (API.md §12): a delivery is leased like a running job.
+ * Every attempt is recorded before it is sent, so that a replica taking over
+ * a delivery whose deliverer died resumes it on the same schedule (the next
+ * attempt when it was due) and never makes more than 6 in all. A receiver
+ * may still see one attempt twice: each carries `X-Webhook-ID: <job id>.<event>`
+ * so that it can drop repeats.
  */
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
-import type { JobStore, WebhookOutcome } from '../store/store.js';
+import type { JobStore, Lease, WebhookOutcome } from '../store/store.js';
 
 export interface WebhookSettings {
   secret: string;
@@ -39,12 +46,16 @@ export class WebhookSender {
     private readonly store: JobStore,
     private readonly settings: WebhookSettings,
     private readonly logger: Logger,
+    private readonly lease: () => Lease,
   ) {}
 
-  /** Starts delivering in the background; the outcome is recorded on the job. */
-  deliver(jobId: string, url: string, event: WebhookEvent, job: object): void {
-    const delivery = this.send(jobId, url, event, job).catch((err: unknown) => {
-      this.logger.error({ err, job_id: jobId }, 'webhook delivery failed unexpectedly');
+  /**
+   * Delivers in the background, resuming after the attempts `from` records;
+   * the outcome is recorded on the job. The caller holds the delivery's lease.
+   */
+  deliver(jobId: string, url: string, event: WebhookEvent, job: object, from: WebhookOutcome): void {
+    const delivery = this.send(jobId, url, event, job, from).catch((err: unknown) => {
+      this.logger.warn({ err, job_id: jobId }, 'webhook delivery interrupted; it resumes once its lease expires');
     });
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
@@ -60,20 +71,43 @@ export class WebhookSender {
     this.stopped.abort();
   }
 
-  private async send(jobId: string, url: string, event: WebhookEvent, job: object): Promise<void> {
+  /** The delay before attempt `next` (2, 3, …): the base, doubled for each earlier retry. */
+  private delayBefore(next: number): number {
+    return this.settings.baseDelayMs * 2 ** (next - 2);
+  }
+
+  private async send(jobId: string, url: string, event: WebhookEvent, job: object, from: WebhookOutcome): Promise<void> {
     const body = JSON.stringify({ event, job });
     const headers = {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'onnx-serving-webhook/1',
       'x-signature': signature(body, this.settings.secret),
       'x-webhook-event': event,
+      'x-webhook-id': `${jobId}.${event}`,
     };
     const log = this.logger.child({ job_id: jobId, event });
-    const outcome: WebhookOutcome = { state: 'pending', attempts: 0, last_status: null, last_attempt_at: null };
-    for (let attempt = 1; attempt <= this.settings.attempts; attempt++) {
+    const outcome: WebhookOutcome = { ...from, state: 'pending' };
+    if (outcome.attempts > 0) log.info({ attempts: outcome.attempts }, 'webhook delivery resumed');
+    for (let attempt = outcome.attempts + 1; attempt <= this.settings.attempts; attempt++) {
+      if (attempt > 1) {
+        // Due when the schedule says, counted from the last attempt (made here or by a replica that died).
+        const due = (outcome.last_attempt_at ?? Date.now()) + this.delayBefore(attempt) * (1 + JITTER * Math.random());
+        const delay = Math.max(0, due - Date.now());
+        if (delay > 0) {
+          log.info({ attempt, status: outcome.last_status, retry_in_ms: Math.round(delay) }, 'webhook attempt failed; retrying');
+          try {
+            await sleep(delay, undefined, { signal: this.stopped.signal });
+          } catch {
+            return;
+          }
+        }
+      }
       if (this.stopped.signal.aborted) return;
       outcome.attempts = attempt;
       outcome.last_attempt_at = Date.now();
+      outcome.last_status = null;
+      // Recorded before sending: a replica that takes over never repeats more than this one attempt.
+      if (!(await this.store.setWebhook(jobId, outcome, this.lease()))) return void log.info('webhook delivery no longer ours; dropped');
       try {
         const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(this.settings.timeoutMs)]);
         const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal });
@@ -84,20 +118,16 @@ export class WebhookSender {
         outcome.last_status = null;
       }
       const ok = outcome.last_status !== null && outcome.last_status >= 200 && outcome.last_status < 300;
-      if (ok || attempt === this.settings.attempts) {
-        outcome.state = ok ? 'delivered' : 'failed';
-        await this.store.setWebhook(jobId, outcome);
+      if (ok || attempt === this.settings.attempts) outcome.state = ok ? 'delivered' : 'failed';
+      await this.store.setWebhook(jobId, outcome, this.lease());
+      if (outcome.state !== 'pending') {
         log[ok ? 'info' : 'warn']({ attempts: attempt, status: outcome.last_status }, ok ? 'webhook delivered' : 'webhook gave up');
         return;
       }
-      await this.store.setWebhook(jobId, outcome);
-      const delay = this.settings.baseDelayMs * 2 ** (attempt - 1) * (1 + JITTER * Math.random());
-      log.info({ attempt, status: outcome.last_status, retry_in_ms: Math.round(delay) }, 'webhook attempt failed; retrying');
-      try {
-        await sleep(delay, undefined, { signal: this.stopped.signal });
-      } catch {
-        return;
-      }
     }
+    // Resumed after the last attempt was made (its deliverer died before recording the answer): give up as it would have.
+    outcome.state = 'failed';
+    await this.store.setWebhook(jobId, outcome, this.lease());
+    log.warn({ attempts: outcome.attempts }, 'webhook gave up');
   }
 }

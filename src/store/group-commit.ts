@@ -63,3 +63,60 @@ export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
     flush,
   };
 }
+
+/** An async group commit: flushing returns once whatever was queued is written (or failed). */
+export interface AsyncGroupCommit<T> {
+  save(item: T): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/**
+ * The same group commit over an asynchronous `writeAll` (one multi-row
+ * INSERT on PostgreSQL): the items of one event-loop turn go in one
+ * statement while earlier ones may still be in flight. A failed group is
+ * retried item by item, unless `shared(err)` says the failure is not the
+ * items' own (the database is down): then all of them fail at once.
+ */
+export function asyncGroupCommit<T>(writeAll: (items: T[]) => Promise<void>, shared: (err: unknown) => boolean): AsyncGroupCommit<T> {
+  let queue: Array<Waiting<T>> = [];
+  let scheduled = false;
+  const inFlight = new Set<Promise<void>>();
+
+  async function write(batch: Array<Waiting<T>>): Promise<void> {
+    try {
+      await writeAll(batch.map((w) => w.item));
+    } catch (err) {
+      if (batch.length === 1 || shared(err)) return batch.forEach((w) => w.reject(err));
+      await Promise.all(batch.map((w) => write([w])));
+      return;
+    }
+    for (const w of batch) w.resolve();
+  }
+
+  function flushNow(): Promise<void> {
+    scheduled = false;
+    if (queue.length === 0) return Promise.resolve();
+    const batch = queue;
+    queue = [];
+    const done = write(batch);
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+    return done;
+  }
+
+  return {
+    save(item: T): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flushNow);
+        }
+      });
+    },
+    async flush() {
+      await flushNow();
+      await Promise.all(inFlight);
+    },
+  };
+}

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StartupError } from '../errors.js';
 import { groupCommit } from './group-commit.js';
-import type { JobRequest, JobRow, NewJob, PredictionRecord, Store, WebhookOutcome } from './store.js';
+import type { ClaimedJob, JobRequest, JobRow, Lease, NewJob, PredictionRecord, Store, WebhookOutcome } from './store.js';
+import { PENDING_WEBHOOK } from './webhook-state.js';
 
 /** The store's file name inside DATA_DIR. */
 export const STORE_FILE = 'onnx-serving.sqlite';
@@ -41,11 +42,25 @@ CREATE TABLE IF NOT EXISTS jobs (
   result TEXT,
   error TEXT,
   callback_url TEXT,
-  webhook TEXT
+  webhook TEXT,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  webhook_owner TEXT,
+  webhook_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_at);
 `;
+
+/** Columns added after the first release: a store file written before them gets them at open. */
+const ADDED_COLUMNS = ['lease_owner TEXT', 'lease_until INTEGER', 'webhook_owner TEXT', 'webhook_until INTEGER'];
+
+function addMissingColumns(db: Database.Database): void {
+  const present = new Set((db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map((c) => c.name));
+  for (const column of ADDED_COLUMNS) {
+    if (!present.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column}`);
+  }
+}
 
 /** Every column but the request, which only the worker needs. */
 const JOB_COLUMNS = `id, owner, status, model, model_version, created_at, started_at, finished_at,
@@ -83,6 +98,7 @@ export function openSqliteStore(dataDir: string): Store {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    addMissingColumns(db);
   } catch (err) {
     throw new StartupError(`DATA_DIR: cannot open the store in ${dataDir} (${(err as Error).message})`);
   }
@@ -94,25 +110,51 @@ export function openSqliteStore(dataDir: string): Store {
       VALUES (@id, @owner, 'queued', @model, @model_version, @created_at, @total, @request, @callback_url)`),
     getJob: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     getJobRequest: db.prepare('SELECT request FROM jobs WHERE id = ?'),
-    nextQueued: db.prepare(`SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1`),
-    markRunning: db.prepare(`UPDATE jobs SET status = 'running', started_at = ?, done = 0 WHERE id = ? AND status = 'queued'`),
-    progress: db.prepare(`UPDATE jobs SET done = ? WHERE id = ? AND status = 'running'`),
+    nextRunnable: db.prepare(`SELECT id, lease_owner FROM jobs
+      WHERE status = 'queued' OR (status = 'running' AND (lease_until < @now OR lease_owner = @owner))
+      ORDER BY created_at, rowid LIMIT 1`),
+    markRunning: db.prepare(`UPDATE jobs SET status = 'running', started_at = @now, done = 0, lease_owner = @owner, lease_until = @until
+      WHERE id = @id`),
+    progress: db.prepare(`UPDATE jobs SET done = @done, lease_until = @until WHERE id = @id AND status = 'running' AND lease_owner = @owner`),
     finish: db.prepare(`UPDATE jobs SET status = @status, finished_at = @at, done = CASE WHEN @status = 'succeeded' THEN total ELSE done END,
-      result = @result, error = @error WHERE id = @id AND status = 'running'`),
-    cancel: db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status IN ('queued', 'running')`),
-    requeueOne: db.prepare(`UPDATE jobs SET status = 'queued', done = 0, started_at = NULL WHERE id = ? AND status = 'running'`),
-    requeueAll: db.prepare(`UPDATE jobs SET status = 'queued', done = 0, started_at = NULL WHERE status = 'running'`),
-    setWebhook: db.prepare('UPDATE jobs SET webhook = ? WHERE id = ?'),
-    pendingWebhooks: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs
-      WHERE finished_at IS NOT NULL AND json_extract(webhook, '$.state') = 'pending' ORDER BY finished_at`),
+      result = @result, error = @error, lease_owner = NULL, lease_until = NULL,
+      webhook = CASE WHEN callback_url IS NULL THEN NULL ELSE @pending END,
+      webhook_owner = CASE WHEN callback_url IS NULL THEN NULL ELSE @owner END,
+      webhook_until = CASE WHEN callback_url IS NULL THEN NULL ELSE @until END
+      WHERE id = @id AND status = 'running' AND lease_owner = @owner`),
+    cancel: db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_until = NULL
+      WHERE id = ? AND status IN ('queued', 'running')`),
+    release: db.prepare(`UPDATE jobs SET status = 'queued', done = 0, started_at = NULL, lease_owner = NULL, lease_until = NULL
+      WHERE id = ? AND status = 'running' AND lease_owner = ?`),
+    requeueAll: db.prepare(`UPDATE jobs SET status = 'queued', done = 0, started_at = NULL, lease_owner = NULL, lease_until = NULL
+      WHERE status = 'running'`),
+    dropWebhookLeases: db.prepare('UPDATE jobs SET webhook_owner = NULL, webhook_until = NULL WHERE webhook_owner IS NOT NULL'),
+    setWebhook: db.prepare(`UPDATE jobs SET webhook = @webhook, webhook_until = @until,
+      webhook_owner = CASE WHEN json_extract(@webhook, '$.state') = 'pending' THEN @owner ELSE NULL END
+      WHERE id = @id AND webhook_owner = @owner`),
+    nextWebhook: db.prepare(`SELECT id FROM jobs WHERE finished_at IS NOT NULL AND json_extract(webhook, '$.state') = 'pending'
+      AND (webhook_owner IS NULL OR webhook_until < ?) ORDER BY finished_at LIMIT 1`),
+    leaseWebhook: db.prepare('UPDATE jobs SET webhook_owner = @owner, webhook_until = @until WHERE id = @id'),
+    renewJobs: db.prepare(`UPDATE jobs SET lease_until = @until WHERE lease_owner = @owner AND status = 'running'`),
+    renewWebhooks: db.prepare('UPDATE jobs SET webhook_until = @until WHERE webhook_owner = @owner'),
     purgePredictions: db.prepare('DELETE FROM predictions WHERE created_at < ?'),
     purgeJobs: db.prepare('DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
   };
-  const claim = db.transaction((now: number): JobRow | undefined => {
-    const next = sql.nextQueued.get() as { id: string } | undefined;
+  const claim = db.transaction((lease: Lease): ClaimedJob | undefined => {
+    const next = sql.nextRunnable.get({ now: lease.now, owner: lease.owner }) as { id: string; lease_owner: string | null } | undefined;
     if (!next) return undefined;
-    sql.markRunning.run(now, next.id);
+    sql.markRunning.run({ id: next.id, now: lease.now, owner: lease.owner, until: lease.now + lease.ms });
+    return { ...toJob(sql.getJob.get(next.id) as JobDbRow), takenOverFrom: next.lease_owner };
+  });
+  const claimWebhook = db.transaction((lease: Lease): JobRow | undefined => {
+    const next = sql.nextWebhook.get(lease.now) as { id: string } | undefined;
+    if (!next) return undefined;
+    sql.leaseWebhook.run({ id: next.id, owner: lease.owner, until: lease.now + lease.ms });
     return toJob(sql.getJob.get(next.id) as JobDbRow);
+  });
+  const requeue = db.transaction(() => {
+    sql.dropWebhookLeases.run();
+    return sql.requeueAll.run().changes;
   });
 
   // Predictions saved in the same turn of the event loop share one transaction (group-commit.ts).
@@ -152,15 +194,15 @@ export function openSqliteStore(dataDir: string): Store {
       const row = sql.getJobRequest.get(id) as { request: string } | undefined;
       return row && (JSON.parse(row.request) as JobRequest);
     },
-    async claimNextJob(now: number) {
-      return claim.immediate(now);
+    async claimNextJob(lease: Lease) {
+      return claim.immediate(lease);
     },
-    async updateProgress(id: string, done: number) {
-      sql.progress.run(done, id);
+    async updateProgress(id: string, done: number, lease: Lease) {
+      return sql.progress.run({ id, done, owner: lease.owner, until: lease.now + lease.ms }).changes === 1;
     },
-    async finishJob(id, outcome) {
+    async finishJob(id, lease, outcome) {
       const info = sql.finish.run({
-        id, status: outcome.status, at: outcome.at,
+        id, status: outcome.status, at: outcome.at, owner: lease.owner, until: lease.now + lease.ms, pending: PENDING_WEBHOOK,
         result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
         error: outcome.error ? JSON.stringify(outcome.error) : null,
       });
@@ -169,21 +211,31 @@ export function openSqliteStore(dataDir: string): Store {
     async cancelJob(id: string, at: number) {
       return sql.cancel.run(at, id).changes === 1;
     },
-    async requeueJobs(id?: string) {
-      return (id === undefined ? sql.requeueAll.run() : sql.requeueOne.run(id)).changes;
+    async releaseJob(id: string, owner: string) {
+      return sql.release.run(id, owner).changes === 1;
     },
-    async setWebhook(id: string, outcome: WebhookOutcome) {
-      sql.setWebhook.run(JSON.stringify(outcome), id);
+    async requeueJobs() {
+      return requeue.immediate();
     },
-    async pendingWebhooks() {
-      return (sql.pendingWebhooks.all() as JobDbRow[]).map(toJob);
+    async setWebhook(id: string, outcome: WebhookOutcome, lease: Lease) {
+      return sql.setWebhook.run({ id, webhook: JSON.stringify(outcome), owner: lease.owner, until: lease.now + lease.ms }).changes === 1;
+    },
+    async claimWebhook(lease: Lease) {
+      return claimWebhook.immediate(lease);
+    },
+    async renewLeases(lease: Lease) {
+      const args = { owner: lease.owner, until: lease.now + lease.ms };
+      sql.renewJobs.run(args);
+      sql.renewWebhooks.run(args);
     },
     async purge(cutoff: number) {
       const predictions = sql.purgePredictions.run(cutoff).changes;
       const jobs = sql.purgeJobs.run(cutoff).changes;
       return { predictions, jobs };
     },
-    close() {
+    shared: false,
+    async ready() {},
+    async close() {
       if (db.open) predictions.flush();
       if (db.open) db.close();
     },

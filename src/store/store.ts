@@ -4,6 +4,7 @@
  * shared store (several replicas) can replace the embedded SQLite one without
  * touching its callers.
  */
+import type { Dependency } from '../dependencies.js';
 
 /** A single prediction as it was answered, owned by its caller. */
 export interface PredictionRecord {
@@ -73,26 +74,62 @@ export interface NewJob {
   callbackUrl: string | null;
 }
 
+/**
+ * A claim on a running job or a webhook delivery: `owner` (one replica) holds
+ * it until `now + ms`; another replica may take it over once that has passed
+ * (API.md §12). The embedded store keeps the same leases, for one process.
+ */
+export interface Lease {
+  owner: string;
+  now: number;
+  ms: number;
+}
+
+/** A claimed job, and the replica whose lease had expired when it was taken over (null for a queued one). */
+export type ClaimedJob = JobRow & { takenOverFrom: string | null };
+
 export interface JobStore {
+  /** True when several replicas share the store (a restart must not requeue the others' jobs). */
+  readonly shared: boolean;
   insertJob(job: NewJob): Promise<void>;
   getJob(id: string): Promise<JobRow | undefined>;
   getJobRequest(id: string): Promise<JobRequest | undefined>;
-  /** Claims the oldest queued job (queued → running); undefined when none is queued. */
-  claimNextJob(now: number): Promise<JobRow | undefined>;
-  updateProgress(id: string, done: number): Promise<void>;
-  /** running → succeeded/failed; false when the job was no longer running (cancelled meanwhile). */
-  finishJob(id: string, outcome: { status: 'succeeded' | 'failed'; at: number; result?: unknown; error?: JobRow['error'] }): Promise<boolean>;
+  /**
+   * Leases the oldest job that is queued, or running under an expired lease
+   * (its replica died) or under this owner's own (it lost track of it), and
+   * marks it running from progress 0; undefined when there is none. Two
+   * claims never get the same job while its lease holds.
+   */
+  claimNextJob(lease: Lease): Promise<ClaimedJob | undefined>;
+  /** Records progress and renews the lease; false when the job is no longer running under this owner (cancelled, taken over). */
+  updateProgress(id: string, done: number, lease: Lease): Promise<boolean>;
+  /**
+   * running → succeeded/failed under this owner's lease; false when it no
+   * longer holds it (cancelled, taken over). A job with a callback_url gets
+   * its webhook `pending` in the same write, leased to the same owner.
+   */
+  finishJob(id: string, lease: Lease, outcome: { status: 'succeeded' | 'failed'; at: number; result?: unknown; error?: JobRow['error'] }): Promise<boolean>;
   /** queued/running → cancelled; false when the job had already finished. */
   cancelJob(id: string, at: number): Promise<boolean>;
-  /** running → queued with progress 0 (shutdown, or a restart after a crash); returns how many. */
-  requeueJobs(id?: string): Promise<number>;
-  setWebhook(id: string, outcome: WebhookOutcome): Promise<void>;
-  /** Finished jobs whose webhook is still pending (to resume after a restart). */
-  pendingWebhooks(): Promise<JobRow[]>;
+  /** Hands a running job back to the queue (progress 0, no lease), so that any replica takes it at once; false when not ours. */
+  releaseJob(id: string, owner: string): Promise<boolean>;
+  /** The embedded store after a restart: every running job back to the queue, every webhook lease dropped; returns the jobs requeued. */
+  requeueJobs(): Promise<number>;
+  /** Records a webhook attempt and renews its lease; false when this owner no longer holds the delivery. */
+  setWebhook(id: string, outcome: WebhookOutcome, lease: Lease): Promise<boolean>;
+  /** Leases the oldest finished job whose webhook is pending and whose delivery nobody holds (or whose lease expired). */
+  claimWebhook(lease: Lease): Promise<JobRow | undefined>;
+  /** Renews every lease `owner` holds, on running jobs and on pending webhooks. */
+  renewLeases(lease: Lease): Promise<void>;
 }
 
 export interface Store extends RecordStore, JobStore {
   /** Deletes records created, and jobs finished, before `cutoff` (epoch ms). */
   purge(cutoff: number): Promise<{ predictions: number; jobs: number }>;
-  close(): void;
+  /** Resolves once the store can answer, or has tried once (a shared database may come later). */
+  ready(): Promise<void>;
+  /** The shared database, as health reports it; none for the embedded store. */
+  readonly dependency?: Dependency;
+  /** Writes what is queued, then closes. */
+  close(): Promise<void>;
 }
