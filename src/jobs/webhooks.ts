@@ -88,10 +88,11 @@ export class WebhookSender {
     const log = this.logger.child({ job_id: jobId, event });
     const outcome: WebhookOutcome = { ...from, state: 'pending' };
     if (outcome.attempts > 0) log.info({ attempts: outcome.attempts }, 'webhook delivery resumed');
+    // When the last attempt ended here; for one made by a replica that died, when it started.
+    let lastEnded: number | undefined;
     for (let attempt = outcome.attempts + 1; attempt <= this.settings.attempts; attempt++) {
       if (attempt > 1) {
-        // Due when the schedule says, counted from the last attempt (made here or by a replica that died).
-        const due = (outcome.last_attempt_at ?? Date.now()) + this.delayBefore(attempt) * (1 + JITTER * Math.random());
+        const due = (lastEnded ?? outcome.last_attempt_at ?? Date.now()) + this.delayBefore(attempt) * (1 + JITTER * Math.random());
         const delay = Math.max(0, due - Date.now());
         if (delay > 0) {
           log.info({ attempt, status: outcome.last_status, retry_in_ms: Math.round(delay) }, 'webhook attempt failed; retrying');
@@ -117,6 +118,7 @@ export class WebhookSender {
         if (this.stopped.signal.aborted) return;
         outcome.last_status = null;
       }
+      lastEnded = Date.now();
       const ok = outcome.last_status !== null && outcome.last_status >= 200 && outcome.last_status < 300;
       if (ok || attempt === this.settings.attempts) outcome.state = ok ? 'delivered' : 'failed';
       await this.store.setWebhook(jobId, outcome, this.lease());

@@ -54,6 +54,7 @@ describe('the completion webhook', () => {
       const event = JSON.parse(hit!.raw.toString('utf8'));
       assert.deepEqual(Object.keys(event), ['event', 'job']);
       assert.equal(event.event, 'job.succeeded');
+      assert.equal(hit!.headers['x-webhook-id'], `${r.body.data.job_id}.job.succeeded`, 'the id a receiver drops repeats by (API.md §12)');
       const job = await waitForJob(t, r.body.data.job_id, (j) => j.webhook.state !== 'pending');
       assert.equal(event.job.id, job.id);
       assert.equal(event.job.status, 'succeeded');
@@ -75,6 +76,7 @@ describe('the completion webhook', () => {
       for (const h of hits) {
         assert.ok(verify(h.raw, h.headers['x-signature']));
         assert.deepEqual(h.raw, hits[0]!.raw);
+        assert.equal(h.headers['x-webhook-id'], `${r.body.data.job_id}.job.succeeded`, 'the same id on every attempt');
       }
       const gaps = hits.slice(1).map((h, i) => h.at - hits[i]!.at);
       assert.ok(gaps[0]! >= BASE_MS - 5, `first retry after the base delay (${gaps[0]} ms)`);
