@@ -13,7 +13,9 @@ export const PROBE_INTERVAL_MS = 2_000;
 
 export class DatabaseHealth implements Dependency {
   readonly name = 'database' as const;
+  // Unavailable until the first probe answers; the first failure is logged like any outage.
   private current: DependencyState = 'unavailable';
+  private known = false;
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
 
@@ -32,14 +34,16 @@ export class DatabaseHealth implements Dependency {
   up(): void {
     if (this.current === 'ok') return;
     this.current = 'ok';
+    this.known = true;
     this.logger.info({ database: describeUrl(this.url) }, 'database available');
     this.onUp();
   }
 
   /** A statement failed for want of a database; logged once per outage. */
   down(err: unknown): void {
-    if (this.current === 'unavailable') return;
+    if (this.current === 'unavailable' && this.known) return;
     this.current = 'unavailable';
+    this.known = true;
     this.logger.warn({ database: describeUrl(this.url), reason: reason(err) }, 'database unavailable');
   }
 
