@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });
-  logger.info({ address: server.address(), version: PACKAGE_VERSION }, 'listening; loading models');
+  logger.info({ address: server.address(), version: PACKAGE_VERSION, pid: process.pid }, 'listening; loading models');
 
   await service.start();
   const ready = service.registry.allVersions().filter((v) => v.state === 'ready');
