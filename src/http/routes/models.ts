@@ -1,9 +1,9 @@
 /** GET /models, /models/{name}, /models/{name}/versions/{version} (API.md §3). */
 import { Router, type Request, type Response } from 'express';
 import { modelNotFound } from '../../errors.js';
-import type { ModelVersion } from '../../inference/model-version.js';
-import type { ModelEntry, ModelRegistry } from '../../inference/registry.js';
-import { MODEL_NAME, MODEL_VERSION } from '../../inference/repository.js';
+import type { ModelVersion } from '../../inference/serving/model-version.js';
+import type { ModelEntry, ModelRegistry } from '../../inference/serving/registry.js';
+import { MODEL_NAME, MODEL_VERSION } from '../../inference/serving/repository.js';
 import { sendSuccess } from '../envelope.js';
 import { route } from '../route.js';
 import type { Guard } from '../guard.js';
