@@ -15,7 +15,7 @@ import { sendSuccess } from '../envelope.js';
 import type { Guard } from '../guard.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { Handlers } from '../route.js';
-import { modelDetail } from './models.js';
+import { modelDetail } from './model-view.js';
 
 export interface ModelAdminOptions {
   uploadLimitBytes: number;
