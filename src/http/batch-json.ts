@@ -11,7 +11,7 @@
  * for anything else (explanations, a new field, NaN) the answer is
  * undefined and the caller uses JSON.stringify.
  */
-import type { BatchData } from '../inference/predict-service.js';
+import type { BatchData } from '../inference/prediction/predict-service.js';
 
 const CLASSIFICATION_KEYS = 'prediction,probability,probabilities,confidence';
 const REGRESSION_KEYS = 'prediction';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { ModelChange } from '../../src/inference/model-changes.js';
+import type { ModelChange } from '../../src/inference/serving/model-changes.js';
 import { copyModels, shippedModel, type ScratchRepository } from '../helpers/repository.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchDataJson } from '../../src/http/batch-json.js';
-import type { BatchData } from '../../src/inference/predict-service.js';
+import type { BatchData } from '../../src/inference/prediction/predict-service.js';
 
 const f = Math.fround;
 function classification(labels: string[], probs: number[][], extra: Record<string, unknown> = {}): BatchData {

@@ -5,14 +5,14 @@
  * limit allows, and shapes the results. Never sees req or res.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError, modelNotFound, validationError, type ErrorDetail } from '../errors.js';
-import type { RecordStore } from '../store/store.js';
-import { schemaValidator } from '../validation/ajv.js';
-import { DetailCollector } from '../validation/details.js';
+import { AppError, modelNotFound, validationError, type ErrorDetail } from '../../errors.js';
+import type { RecordStore } from '../../store/store.js';
+import { schemaValidator } from '../../validation/ajv.js';
+import { DetailCollector } from '../../validation/details.js';
 import { explainRows, type Explanation } from './explain.js';
-import type { ModelVersion } from './model-version.js';
+import type { ModelVersion } from '../serving/model-version.js';
 import { DEFAULT_TOP_K, PredictionCache } from './prediction-cache.js';
-import type { ModelRegistry } from './registry.js';
+import type { ModelRegistry } from '../serving/registry.js';
 import { classify, packRows, type Classification, type Features } from './tensor.js';
 
 export interface PredictOptions {
