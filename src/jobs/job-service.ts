@@ -4,12 +4,12 @@
  * gets, and reads or cancels a job for its owner (or admin). The worker runs
  * the jobs; the webhook sender reports their end.
  */
+import { randomBytes } from 'node:crypto';
 import { hasScope, type Caller } from '../auth/caller.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { randomBytes } from 'node:crypto';
-import { newId, type PredictService } from '../inference/predict-service.js';
-import type { ModelRegistry } from '../inference/registry.js';
+import { newId, type PredictService } from '../inference/prediction/predict-service.js';
+import type { ModelRegistry } from '../inference/serving/registry.js';
 import type { JobRow, JobStore, Lease } from '../store/store.js';
 import { allowedHostSet, callbackUrlProblem } from './callback-url.js';
 import { JOB_ID, webhookJob } from './job-view.js';

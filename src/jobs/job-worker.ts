@@ -15,9 +15,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError, DatabaseUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ModelVersion } from '../inference/model-version.js';
-import { batchData, type PredictService, type RowResult } from '../inference/predict-service.js';
-import type { ModelRegistry } from '../inference/registry.js';
+import type { ModelVersion } from '../inference/serving/model-version.js';
+import { batchData, type PredictService, type RowResult } from '../inference/prediction/predict-service.js';
+import type { ModelRegistry } from '../inference/serving/registry.js';
 import type { ClaimedJob, JobRequest, JobRow, JobStore, Lease } from '../store/store.js';
 
 export interface WorkerDeps {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
-import type { DynamicBatcher } from '../../src/inference/batcher.js';
+import type { DynamicBatcher } from '../../src/inference/runtime/batcher.js';
 import { startServer, testToken, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;

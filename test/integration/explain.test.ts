@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ModelRunner } from '../../src/inference/runtime.js';
+import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
 import { DOMINANT, EXPLAIN_MODELS_DIR, LINEAR } from '../fixtures/build-explain-models.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 import { shippedConfig } from '../helpers/repository.js';

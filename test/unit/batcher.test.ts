@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { DynamicBatcher, type BatcherOptions } from '../../src/inference/batcher.js';
-import type { ModelRunner, RunOutput } from '../../src/inference/runtime.js';
+import { DynamicBatcher, type BatcherOptions } from '../../src/inference/runtime/batcher.js';
+import type { ModelRunner, RunOutput } from '../../src/inference/runtime/model-runner.js';
 
 /** A runner whose output row i is 10 × the first column of input row i; records the rows of each run. */
 function tensRunner(delayMs = 0): ModelRunner & { runs: number[] } {

@@ -8,9 +8,9 @@
  * in one batched run (more only when they exceed the model's batch limit), so
  * the cost is bounded and the answer deterministic.
  */
-import type { ModelVersion } from './model-version.js';
-import { warmUpValue } from './model-version.js';
-import type { RunOutput } from './runtime.js';
+import type { ModelVersion } from '../serving/model-version.js';
+import { warmUpValue } from '../serving/model-version.js';
+import type { RunOutput } from '../runtime/model-runner.js';
 import type { Classification, Features } from './tensor.js';
 import { packRows } from './tensor.js';
 

@@ -2,8 +2,8 @@
  * Pure tensor logic: packing feature objects into one Float32Array and
  * turning output tensors into predictions. No I/O, no ORT: unit-tested alone.
  */
-import type { ClassifierSpec } from './model-config.js';
-import type { RunOutput } from './runtime.js';
+import type { ClassifierSpec } from '../serving/model-config.js';
+import type { RunOutput } from '../runtime/model-runner.js';
 
 export type Features = Record<string, number>;
 

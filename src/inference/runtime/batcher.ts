@@ -21,8 +21,8 @@
  * The queue is bounded (SERVICE_OVERLOADED when full: fail fast rather than
  * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
  */
-import { AppError } from '../errors.js';
-import type { ModelRunner, RunOutput } from './runtime.js';
+import { AppError } from '../../errors.js';
+import type { ModelRunner, RunOutput } from './model-runner.js';
 
 /** What the batcher reports about its queue (inference_queue_* metrics). */
 export interface QueueObserver {
