@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupCommit } from '../../src/store/group-commit.js';
+import { asyncGroupCommit, groupCommit } from '../../src/store/group-commit.js';
 
 describe('groupCommit', () => {
   it('writes the items saved in one turn of the event loop in one call, and resolves each after it', async () => {
@@ -32,5 +32,51 @@ describe('groupCommit', () => {
     await p;
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(writes, [[7]], 'the scheduled flush finds nothing left');
+  });
+});
+
+describe('asyncGroupCommit', () => {
+  class Down extends Error {}
+
+  it('writes the items saved in one turn in one call, each settling once that call has', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const g = asyncGroupCommit<number>(async (items) => {
+      writes.push([...items]);
+      await gate;
+    }, () => false);
+    let settled = false;
+    const saved = Promise.all([g.save(1), g.save(2)]).then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(writes, [[1, 2]]);
+    assert.equal(settled, false, 'not before the write has finished');
+    release();
+    await saved;
+  });
+
+  it('fails only the bad item of a group, but every item when the failure is shared (the database is down)', async () => {
+    const bad = asyncGroupCommit<number>(async (items) => {
+      if (items.includes(13)) throw new Error('duplicate');
+    }, (err) => err instanceof Down);
+    assert.deepEqual((await Promise.allSettled([bad.save(12), bad.save(13)])).map((s) => s.status), ['fulfilled', 'rejected']);
+    let calls = 0;
+    const down = asyncGroupCommit<number>(async () => {
+      calls++;
+      throw new Down();
+    }, (err) => err instanceof Down);
+    assert.deepEqual((await Promise.allSettled([down.save(1), down.save(2)])).map((s) => s.status), ['rejected', 'rejected']);
+    assert.equal(calls, 1, 'no retry row by row against a database that is down');
+  });
+
+  it('flush() waits for what is queued and what is in flight', async () => {
+    const written: number[] = [];
+    const g = asyncGroupCommit<number>(async (items) => {
+      await new Promise((r) => setTimeout(r, 20));
+      written.push(...items);
+    }, () => false);
+    void g.save(5);
+    await g.flush();
+    assert.deepEqual(written, [5]);
   });
 });
