@@ -129,7 +129,7 @@ export class JobService {
    * to the queue (nobody else can hold them); a shared store's are taken over
    * once their lease expires. Then, every `pollMs`: the worker looks for a
    * queued job or an expired lease, and orphaned webhooks are resumed; every
-   * third of the lease, this replica's leases are renewed.
+   * third of the lease, the leases of the job and deliveries in hand here are renewed.
    */
   async start(): Promise<void> {
     const { store, logger } = this.deps;
@@ -141,7 +141,10 @@ export class JobService {
       this.worker.kick();
       void this.resumeWebhooks();
     };
-    const renew = () => void store.renewLeases(this.lease()).catch(() => {});
+    const renew = () => {
+      const ids = [this.worker.running(), ...(this.webhooks?.delivering() ?? [])].filter((id): id is string => id !== undefined);
+      void store.renewLeases(this.lease(), ids).catch(() => {});
+    };
     this.timers = [setInterval(poll, this.tuning.pollMs), setInterval(renew, Math.max(100, Math.floor(this.deps.leaseMs / 3)))];
     // The timers must never keep the process alive on their own.
     for (const t of this.timers) t.unref();

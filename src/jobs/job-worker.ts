@@ -60,6 +60,11 @@ export class JobWorker {
     });
   }
 
+  /** The job running here now, if any. */
+  running(): string | undefined {
+    return this.current?.id;
+  }
+
   /** Stops the job `id` at its next chunk if it is the one running (its status is already cancelled). */
   cancel(id: string): void {
     if (this.current?.id === id) this.current.interrupt = 'cancel';

@@ -40,6 +40,7 @@ export type WebhookEvent = 'job.succeeded' | 'job.failed';
 
 export class WebhookSender {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly jobs = new Set<string>();
   private readonly stopped = new AbortController();
 
   constructor(
@@ -58,7 +59,16 @@ export class WebhookSender {
       this.logger.warn({ err, job_id: jobId }, 'webhook delivery interrupted; it resumes once its lease expires');
     });
     this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
+    this.jobs.add(jobId);
+    void delivery.finally(() => {
+      this.inFlight.delete(delivery);
+      this.jobs.delete(jobId);
+    });
+  }
+
+  /** The jobs whose webhook this process is delivering now (their leases are renewed). */
+  delivering(): string[] {
+    return [...this.jobs];
   }
 
   /** Waits for every delivery in flight (tests). */

@@ -135,8 +135,8 @@ export function openSqliteStore(dataDir: string): Store {
     nextWebhook: db.prepare(`SELECT id FROM jobs WHERE finished_at IS NOT NULL AND json_extract(webhook, '$.state') = 'pending'
       AND (webhook_owner IS NULL OR webhook_until < ?) ORDER BY finished_at LIMIT 1`),
     leaseWebhook: db.prepare('UPDATE jobs SET webhook_owner = @owner, webhook_until = @until WHERE id = @id'),
-    renewJobs: db.prepare(`UPDATE jobs SET lease_until = @until WHERE lease_owner = @owner AND status = 'running'`),
-    renewWebhooks: db.prepare('UPDATE jobs SET webhook_until = @until WHERE webhook_owner = @owner'),
+    renewJob: db.prepare(`UPDATE jobs SET lease_until = @until WHERE id = @id AND lease_owner = @owner AND status = 'running'`),
+    renewWebhook: db.prepare('UPDATE jobs SET webhook_until = @until WHERE id = @id AND webhook_owner = @owner'),
     purgePredictions: db.prepare('DELETE FROM predictions WHERE created_at < ?'),
     purgeJobs: db.prepare('DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
   };
@@ -151,6 +151,13 @@ export function openSqliteStore(dataDir: string): Store {
     if (!next) return undefined;
     sql.leaseWebhook.run({ id: next.id, owner: lease.owner, until: lease.now + lease.ms });
     return toJob(sql.getJob.get(next.id) as JobDbRow);
+  });
+  const renew = db.transaction((lease: Lease, ids: readonly string[]) => {
+    for (const id of ids) {
+      const args = { id, owner: lease.owner, until: lease.now + lease.ms };
+      sql.renewJob.run(args);
+      sql.renewWebhook.run(args);
+    }
   });
   const requeue = db.transaction(() => {
     sql.dropWebhookLeases.run();
@@ -223,10 +230,8 @@ export function openSqliteStore(dataDir: string): Store {
     async claimWebhook(lease: Lease) {
       return claimWebhook.immediate(lease);
     },
-    async renewLeases(lease: Lease) {
-      const args = { owner: lease.owner, until: lease.now + lease.ms };
-      sql.renewJobs.run(args);
-      sql.renewWebhooks.run(args);
+    async renewLeases(lease: Lease, ids: readonly string[]) {
+      renew(lease, ids);
     },
     async purge(cutoff: number) {
       const predictions = sql.purgePredictions.run(cutoff).changes;

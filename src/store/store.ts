@@ -119,8 +119,12 @@ export interface JobStore {
   setWebhook(id: string, outcome: WebhookOutcome, lease: Lease): Promise<boolean>;
   /** Leases the oldest finished job whose webhook is pending and whose delivery nobody holds (or whose lease expired). */
   claimWebhook(lease: Lease): Promise<JobRow | undefined>;
-  /** Renews every lease `owner` holds, on running jobs and on pending webhooks. */
-  renewLeases(lease: Lease): Promise<void>;
+  /**
+   * Renews the leases `owner` holds on these jobs (running) and deliveries
+   * (pending): only the ones it is working on, so that one it dropped (the
+   * store was down) still expires and is taken over.
+   */
+  renewLeases(lease: Lease, ids: readonly string[]): Promise<void>;
 }
 
 export interface Store extends RecordStore, JobStore {

@@ -92,8 +92,10 @@ function contract(subject: Subject) {
         assert.deepEqual([done?.status, done?.done, done?.finishedAt, done?.result, done?.webhook], ['succeeded', 2, 2800, { ok: 1 }, null]);
       });
 
-      it('keeps leases renewed by renewLeases, and lets an owner reclaim its own job', async () => {
-        await store.renewLeases(lease('r2', 5000));
+      it('renews the leases named, only for their holder, and lets an owner reclaim its own job', async () => {
+        await store.renewLeases(lease('r9', 5000), ['job_b']);
+        await store.renewLeases(lease('r2', 4000), ['job_a']);
+        await store.renewLeases(lease('r2', 5000), ['job_b']);
         assert.equal(await store.claimNextJob(lease('r9', 5500)), undefined, 'job_b renewed until 6000');
         assert.equal((await store.claimNextJob(lease('r2', 5500)))?.id, 'job_b', 'its own');
       });

@@ -197,9 +197,12 @@ export function openPostgresStore(url: string, poolSize: number, logger: Logger)
       const { rows } = await query<JobDbRow>(SQL.claimWebhook, [lease.now, lease.owner, until(lease)]);
       return rows[0] && toJob(rows[0]);
     },
-    async renewLeases(lease) {
-      await query(`UPDATE jobs SET lease_until = $2 WHERE lease_owner = $1 AND status = 'running'`, [lease.owner, until(lease)]);
-      await query(`UPDATE jobs SET webhook_until = $2 WHERE webhook_owner = $1`, [lease.owner, until(lease)]);
+    async renewLeases(lease, ids) {
+      if (ids.length === 0) return;
+      await query(`UPDATE jobs SET
+          lease_until = CASE WHEN lease_owner = $1 AND status = 'running' THEN $2 ELSE lease_until END,
+          webhook_until = CASE WHEN webhook_owner = $1 THEN $2 ELSE webhook_until END
+        WHERE id = ANY($3::text[]) AND (lease_owner = $1 OR webhook_owner = $1)`, [lease.owner, until(lease), ids]);
     },
     async purge(cutoff) {
       // Concurrent purges on several replicas are harmless: each deletes what is still there.
