@@ -133,7 +133,7 @@ describe('two replicas on one PostgreSQL', { skip: missing }, () => {
       assert.equal(job.result.count, ROWS);
       const after = Date.parse(takeover.time) - killedAt;
       assert.ok(after <= LEASE_MS + 5000, `taken over ${after} ms after the kill`);
-      process.stdout.write(`# failover: job ${id} on ${victim.name} (pid ${pid}) killed; ${survivor.name} took it over from ${takeover.taken_over_from} ${after} ms later\n`);
+      process.stdout.write(`# failover: job ${id} on replica ${victim.name} (pid ${pid}, owner ${takeover.taken_over_from}) SIGKILLed at ${new Date(killedAt).toISOString()}; replica ${survivor.name} took it over at ${takeover.time} (${after} ms later) and finished it\n`);
       await killReplica(victim);
       await start(victim.name as 'a' | 'b');
     });

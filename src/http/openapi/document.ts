@@ -72,7 +72,8 @@ function operations(examples: Examples): Record<string, Record<string, Operation
   const predictions = { 200: ['The prediction', ref('Prediction')] } as Operation['responses'];
   const record: Operation = {
     summary: 'A past single prediction (its owner or admin)', tag: 'predictions', scope: 'predict', parameters: ['predictionId'],
-    responses: { 200: ['The record', ref('PredictionRecord')] }, errors: ['NotFound'],
+    // 503: the shared database is down (API.md §12).
+    responses: { 200: ['The record', ref('PredictionRecord')] }, errors: ['NotFound', 'Unavailable'],
   };
   return {
     '/api/v1/health': { get: health('Readiness (also HEAD)'), head: { ...health('Readiness, without a body'), responses: { 200: ['Serving'], 503: ['Not serving', undefined, ['Retry-After']] } } },
@@ -111,8 +112,8 @@ function operations(examples: Examples): Record<string, Record<string, Operation
     '/api/v1/predictions/{id}': { get: record },
     '/api/v1/predict/{id}': { get: { ...record, summary: 'A past single prediction (alias of /predictions/{id})' } },
     '/api/v1/jobs/{id}': {
-      get: { summary: 'An async batch job (its owner or admin)', tag: 'jobs', scope: 'predict', parameters: ['jobId'], responses: { 200: ['The job', ref('Job')] }, errors: ['NotFound'] },
-      delete: { summary: 'Cancel a job that has not finished', tag: 'jobs', scope: 'predict', parameters: ['jobId'], responses: { 202: ['Cancelled', ref('Job')] }, errors: ['NotFound', 'Conflict'] },
+      get: { summary: 'An async batch job (its owner or admin)', tag: 'jobs', scope: 'predict', parameters: ['jobId'], responses: { 200: ['The job', ref('Job')] }, errors: ['NotFound', 'Unavailable'] },
+      delete: { summary: 'Cancel a job that has not finished', tag: 'jobs', scope: 'predict', parameters: ['jobId'], responses: { 202: ['Cancelled', ref('Job')] }, errors: ['NotFound', 'Conflict', 'Unavailable'] },
     },
     '/api/v1/openapi.json': { get: { summary: 'This document (bare, no envelope)', tag: 'meta', responses: { 200: ['OpenAPI 3.1', { raw: 'application/json' }] } } },
     '/docs': { get: { summary: 'Interactive documentation (Swagger UI, local assets)', tag: 'meta', responses: { 200: ['HTML', { raw: 'text/html' }] } } },
