@@ -16,7 +16,7 @@ import { SAMPLES } from '../helpers/server.js';
 
 const missing = postgresMissing();
 const predict = { model: 'loan-approval', features: SAMPLES['loan-approval'] };
-const ROWS = 30_000;
+const ROWS = 60_000;
 
 /** Polls `probe` every 100 ms until it holds; returns how long that took. */
 async function within(what: string, ms: number, probe: () => Promise<boolean>): Promise<number> {

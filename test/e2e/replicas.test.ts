@@ -16,8 +16,8 @@ import { killReplica, startReplica, waitForLog, type Replica } from '../helpers/
 import { SAMPLES } from '../helpers/server.js';
 
 const LEASE_MS = 3000;
-// Big enough to be running for a few seconds on a shared core: 30 000 explained rows.
-const ROWS = 30_000;
+// Big enough to be running for a few seconds on a shared core: 60 000 explained rows.
+const ROWS = 60_000;
 const missing = postgresMissing();
 
 describe('two replicas on one PostgreSQL', { skip: missing }, () => {
@@ -103,6 +103,7 @@ describe('two replicas on one PostgreSQL', { skip: missing }, () => {
       const runner = await whoLogged(id, 'job started');
       const survivor = other(runner);
       const signalled = Date.now();
+      runner.killed = true;
       runner.proc.child.kill('SIGTERM');
       assert.equal(await runner.proc.exited, 0, runner.proc.output().slice(-2000));
       const handedBack = runner.logs().find((l) => l.job_id === id && l.msg === 'job interrupted');
@@ -126,6 +127,7 @@ describe('two replicas on one PostgreSQL', { skip: missing }, () => {
       const survivor = other(victim);
       const pid = victim.pid();
       const killedAt = Date.now();
+      victim.killed = true;
       process.kill(pid, 'SIGKILL');
       const takeover = await waitForLog(survivor, (l) => l.job_id === id && l.msg === 'job taken over', LEASE_MS + 15_000);
       const job = await pollJob(survivor.url, id, (j) => j.finished_at !== null, 120_000);
@@ -150,6 +152,7 @@ describe('two replicas on one PostgreSQL', { skip: missing }, () => {
         // The first attempt arrives: its sender dies before answering.
         deliverer = [replicas.a, replicas.b].find((r) => r?.logs().some((l) => l.job_id === id && l.msg === 'job finished'));
         killedAt = Date.now();
+        deliverer!.killed = true;
         process.kill(deliverer!.pid(), 'SIGKILL');
       }, 200);
       const hits = await receiver.waitFor(2, LEASE_MS + 20_000);

@@ -16,6 +16,8 @@ export interface Replica {
   logs(): Array<Record<string, any>>;
   /** The pid of the replica's Node process (npm's child). */
   pid(): number;
+  /** Set by the test when it stops the replica on purpose. */
+  killed?: boolean;
 }
 
 /** Starts `name` on `databaseUrl` with `env` on top and waits for its readiness. */
@@ -49,6 +51,8 @@ export async function startReplica(name: string, databaseUrl: string, env: Recor
 /** Stops a replica for good (SIGKILL to its Node process and to npm); safe to call twice. */
 export async function killReplica(r: Replica | undefined): Promise<void> {
   if (!r) return;
+  // A replica that ended before the test ended it: its last words help the reader of a failed run.
+  if (r.proc.child.exitCode !== null && !r.killed) process.stderr.write(`# replica ${r.name} had exited (${r.proc.child.exitCode}):\n${r.proc.output().slice(-3000)}\n`);
   try {
     process.kill(r.pid(), 'SIGKILL');
   } catch {
