@@ -99,6 +99,6 @@ describe('PostgreSQL stopped and restarted under two replicas', { skip: missing 
       assert.ok(lines.filter((l) => l.msg === 'database unavailable').length <= 3, 'the outage is logged, not once per request');
       assert.ok(!lines.some((l) => l.status === 500), `${r.name} answered no 500`);
     }
-    process.stdout.write(`# outage: unavailable on health ${seenDown} ms after the stop slowest 503 ${Math.max(...slowest)} ms, recovered ${recovered} ms after the restart, job ${jobId} succeeded ${Date.now() - restartedAt} ms after the restart\n`);
+    process.stdout.write(`# outage: unavailable on health ${seenDown} ms after the stop, slowest 503 ${Math.max(...slowest)} ms, recovered ${recovered} ms after the restart, job ${jobId} succeeded ${Date.now() - restartedAt} ms after the restart\n`);
   });
 });

@@ -38,6 +38,9 @@ function toJob(row: JobDbRow): JobRow {
   };
 }
 
+/** The job's columns as an UPDATE … FROM returns them. */
+const RETURNED_JOB = JOB_COLUMNS.split(',').map((c) => `jobs.${c.trim()}`).join(', ');
+
 const SQL = {
   insertPredictions: `INSERT INTO predictions (id, owner, created_at, model, model_version, features, options, result)
     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
@@ -47,7 +50,7 @@ const SQL = {
       ORDER BY created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
     UPDATE jobs SET status = 'running', started_at = $1, done = 0, lease_owner = $2, lease_until = $3
     FROM next WHERE jobs.id = next.id
-    RETURNING ${JOB_COLUMNS.split(',').map((c) => `jobs.${c.trim()}`).join(', ')}, next.lease_owner AS previous`,
+    RETURNING ${RETURNED_JOB}, next.lease_owner AS previous`,
   finish: `UPDATE jobs SET status = $3, finished_at = $4, done = CASE WHEN $3 = 'succeeded' THEN total ELSE done END,
       result = $5, error = $6, lease_owner = NULL, lease_until = NULL,
       webhook = CASE WHEN callback_url IS NULL THEN NULL ELSE $7 END,
@@ -59,7 +62,7 @@ const SQL = {
       SELECT id FROM jobs WHERE webhook_state = 'pending' AND (webhook_owner IS NULL OR webhook_until < $1)
       ORDER BY finished_at LIMIT 1 FOR UPDATE SKIP LOCKED)
     UPDATE jobs SET webhook_owner = $2, webhook_until = $3 FROM next WHERE jobs.id = next.id
-    RETURNING ${JOB_COLUMNS.split(',').map((c) => `jobs.${c.trim()}`).join(', ')}`,
+    RETURNING ${RETURNED_JOB}`,
 };
 
 export interface PostgresStore extends Store {
