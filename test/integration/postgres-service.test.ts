@@ -136,4 +136,33 @@ describe('the service on PostgreSQL', { skip: missing }, () => {
       await eventually('the recovery', 10_000, async () => (await t.call('GET', `/api/v1/predictions/${ok.body.data.id}`)).status === 200);
     });
   });
+
+  describe('when the database stops answering (frozen, like a cut network), then answers again', () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startServer({ env: { DATABASE_URL: await server.createDatabase('frozen') } });
+    });
+    after(async () => {
+      server.thaw();
+      await t?.close();
+    });
+
+    it('answers 503 within 10 s instead of hanging, says unavailable within 10 s, and recovers within 10 s', async () => {
+      const ok = await t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: SAMPLES['loan-approval'] } });
+      assert.equal(ok.status, 200);
+      server.freeze();
+      const started = Date.now();
+      const p = await t.call('GET', `/api/v1/predictions/${ok.body.data.id}`);
+      const took = Date.now() - started;
+      assert.equal(p.status, 503, JSON.stringify(p.body));
+      assert.ok(p.headers.get('retry-after'));
+      assert.ok(took < 10_000, `answered after ${took} ms`);
+      await eventually('the outage on health', 10_000, async () => (await t.call('GET', '/api/v1/health')).body.data.dependencies.database === 'unavailable');
+      const b = await t.call('POST', '/api/v1/predict/batch', { body: { model: 'loan-approval', instances: [SAMPLES['loan-approval']] } });
+      assert.equal(b.status, 200, 'synchronous batches need no database');
+      server.thaw();
+      await eventually('the recovery', 10_000, async () => (await t.call('GET', `/api/v1/predictions/${ok.body.data.id}`)).status === 200);
+      process.stdout.write(`# frozen database: first 503 after ${took} ms\n`);
+    });
+  });
 });
