@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
-import { authGuard } from './auth/authenticator.js';
+import { authGuard, type Credentials } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
-import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
+import { rateLimits, type LimiterName, type RateLimits } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
 import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/runtime/execution-providers.js';
+import { DataPlane } from './inference/prediction/dataplane.js';
 import { PredictionCache } from './inference/prediction/prediction-cache.js';
 import { PredictService, type RowResult } from './inference/prediction/predict-service.js';
 import { RepositoryWatcher } from './inference/serving/hot-reload.js';
@@ -51,6 +52,11 @@ export interface Service {
   cache: PredictionCache<RowResult>;
   /** Async batch jobs; close() stops them (a running job goes back to the queue). */
   jobs: JobService;
+  /** The Open Inference Protocol's data plane, shared by /v2 and gRPC (API.md §13). */
+  dataPlane: DataPlane;
+  /** The configured credentials and per-caller budgets, for doors without Express (gRPC). */
+  credentials: Credentials;
+  spendBudget: RateLimits['spend'];
   /** The development token to print once at start; set only when no auth is configured outside production. */
   devToken?: string;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
@@ -106,13 +112,15 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const auth = createAuth(config, logger);
   const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
   const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
+  const dataPlane = new DataPlane({ registry, lifecycle, version: PACKAGE_VERSION, maxBatchSize: config.maxBatchSize });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit: limits.preAuth, store, jobs,
+    guard, rateLimit: limits.preAuth, store, jobs, dataPlane,
   });
   let stopRetention = () => {};
   return {
     config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
+    dataPlane, credentials: auth.credentials, spendBudget: limits.spend,
     devToken: auth.devToken,
     async start() {
       await watcher.baseline();

@@ -29,7 +29,7 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Identifies the caller of a request; throws a 401 AppError. */
-export function identify(req: Request, credentials: Credentials): Caller {
+export function identify(req: Pick<Request, 'headers'>, credentials: Credentials): Caller {
   const token = bearerToken(req.headers.authorization);
   if (token !== undefined) {
     if (token === '' || !credentials.jwt) throw invalidCredentials('The bearer token is not valid');

@@ -21,7 +21,7 @@
  * replicas.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { Caller } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
@@ -45,16 +45,21 @@ export interface RateLimits {
   preAuth: RequestHandler;
   /** Run by the guard after authentication: per caller, by the route's budget. */
   perCaller: RequestHandler;
+  /**
+   * Spends one request of `caller`'s `budget` for a door without Express
+   * (gRPC, API.md §13): the same counters as perCaller; a 429 AppError when spent.
+   */
+  spend(budget: Budget, caller: string): Promise<AppError | undefined>;
 }
 
 const WINDOW_MS = 60_000;
 /** Health (load balancers) and metrics (scrapers) are never limited (API.md §2, §7). */
-const UNLIMITED = /^\/(?:api\/v1\/health(?:\/live|\/ready)?|metrics)\/?$/i;
+const UNLIMITED = /^\/(?:api\/v1\/health(?:\/live|\/ready)?|v2\/health\/(?:live|ready)|metrics)\/?$/i;
 
-/** Which budget a route spends: its template ends in /predict/batch, /predict, or anything else. */
+/** Which budget a route spends: its template ends in /predict/batch, /predict (or OIP's /infer), or anything else. */
 export function budgetOf(route: string | undefined): Budget {
   if (route?.endsWith('/predict/batch')) return 'batch';
-  if (route?.endsWith('/predict')) return 'predict';
+  if (route?.endsWith('/predict') || route?.endsWith('/infer')) return 'predict';
   return 'default';
 }
 
@@ -65,13 +70,20 @@ const callerOf = (res: Response): Caller | undefined => (res.locals as { caller?
 function exceeded(what: string) {
   return function rateLimitExceeded(req: Request, _res: Response, next: NextFunction, options: Options): void {
     const info = (req as unknown as Record<string, RateLimitInfo>)[options.requestPropertyName];
-    const resetMs = info?.resetTime ? info.resetTime.getTime() - Date.now() : WINDOW_MS;
-    const retryAfter = String(Math.max(1, Math.ceil(resetMs / 1000)));
-    next(new AppError('RATE_LIMIT_EXCEEDED', `Rate limit exceeded: ${info?.limit ?? ''} ${what} per minute; retry in ${retryAfter} s`, {
-      headers: { 'Retry-After': retryAfter },
-    }));
+    next(limitError(what, info?.limit, info?.resetTime));
   };
 }
+
+/** The 429 of a spent budget, with Retry-After. */
+function limitError(what: string, limit: number | undefined, resetTime: Date | undefined): AppError {
+  const resetMs = resetTime ? resetTime.getTime() - Date.now() : WINDOW_MS;
+  const retryAfter = String(Math.max(1, Math.ceil(resetMs / 1000)));
+  return new AppError('RATE_LIMIT_EXCEEDED', `Rate limit exceeded: ${limit ?? ''} ${what} per minute; retry in ${retryAfter} s`, {
+    headers: { 'Retry-After': retryAfter },
+  });
+}
+
+const budgetWords = (budget: Budget) => (budget === 'default' ? 'requests' : `${budget} requests`);
 
 /** Builds the limiters; call once per app (each owns its store). */
 export function rateLimits({ limits, logger, trustProxy, store }: RateLimitOptions): RateLimits {
@@ -102,6 +114,12 @@ export function rateLimits({ limits, logger, trustProxy, store }: RateLimitOptio
     ...(store ? { store: store('ip') } : {}),
   });
 
+  // The stores are kept, so that spend() counts on the same ones.
+  const stores: Record<Budget, Store> = {
+    predict: store ? store('predict') : new MemoryStore(),
+    batch: store ? store('batch') : new MemoryStore(),
+    default: store ? store('default') : new MemoryStore(),
+  };
   const perBudget = (budget: Budget, limit: number) =>
     rateLimit({
       ...common,
@@ -111,8 +129,8 @@ export function rateLimits({ limits, logger, trustProxy, store }: RateLimitOptio
         const caller = callerOf(res);
         return caller && caller.id !== 'anonymous' ? caller.id : clientIp(req);
       },
-      handler: exceeded(budget === 'default' ? 'requests' : `${budget} requests`),
-      ...(store ? { store: store(budget) } : {}),
+      handler: exceeded(budgetWords(budget)),
+      store: stores[budget],
     });
   const budgets: Record<Budget, RequestHandler> = {
     predict: perBudget('predict', limits.predictPerMin),
@@ -120,10 +138,15 @@ export function rateLimits({ limits, logger, trustProxy, store }: RateLimitOptio
     default: perBudget('default', limits.defaultPerMin),
   };
 
+  const limitOf: Record<Budget, number> = { predict: limits.predictPerMin, batch: limits.batchPerMin, default: limits.defaultPerMin };
   return {
     preAuth,
     perCaller: function perCallerRateLimit(req: Request, res: Response, next: NextFunction) {
       return budgets[budgetOf(context(res).route)](req, res, next);
+    },
+    async spend(budget, caller) {
+      const { totalHits, resetTime } = await stores[budget].increment(caller);
+      return totalHits > limitOf[budget] ? limitError(budgetWords(budget), limitOf[budget], resetTime) : undefined;
     },
   };
 }
