@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { StartupError } from './errors.js';
+import { listenGrpc, type GrpcListener } from './grpc/grpc-server.js';
 import { createLogger } from './logger.js';
 import { createService, PACKAGE_VERSION } from './service.js';
 import { installShutdown } from './shutdown.js';
@@ -32,8 +33,18 @@ async function main(): Promise<void> {
   const server = createServer(service.app);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });
-  logger.info({ address: server.address(), version: PACKAGE_VERSION }, 'listening; loading models');
+  // The Open Inference Protocol over gRPC (API.md §13), drained with the HTTP listener.
+  let grpc: GrpcListener | undefined;
+  if (config.grpcPort !== undefined) {
+    grpc = await listenGrpc({
+      dataPlane: service.dataPlane, credentials: service.credentials, spendBudget: service.spendBudget, logger,
+      maxMessageBytes: config.bodyLimitBytes * 32,
+    }, config.host ?? '0.0.0.0', config.grpcPort);
+  }
+  installShutdown({
+    server, lifecycle: service.lifecycle, close: () => service.close(), logger, config, listeners: grpc ? [grpc] : [],
+  });
+  logger.info({ address: server.address(), grpc_port: grpc?.port, version: PACKAGE_VERSION }, 'listening; loading models');
 
   await service.start();
   const ready = service.registry.allVersions().filter((v) => v.state === 'ready');
