@@ -210,7 +210,7 @@ describe('POST /v2/models/{name}/infer', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       assert.equal(res.headers.get('inference-header-content-length'), null);
-      const body = await res.json();
+      const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
       assert.equal(body.outputs[0].data.length, 3);
     });
     it('lets an output\'s own binary_data override binary_data_output', async () => {
@@ -221,7 +221,7 @@ describe('POST /v2/models/{name}/infer', () => {
         parameters: { binary_data_output: true },
       };
       const res = await binaryInfer('/v2/models/iris/infer', header, [row], 'application/octet-stream');
-      const body = await res.json();
+      const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
       assert.equal(body.outputs[0].data.length, 3);
       const asked = await infer('/v2/models/iris/infer', {
         inputs: [fp32Input(IRIS, 1)], outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
@@ -234,11 +234,11 @@ describe('POST /v2/models/{name}/infer', () => {
       const input = { name: 'features', datatype: 'FP32', shape: [1, 4], parameters: { binary_data_size: 16 } };
       const r1 = await binaryInfer('/v2/models/iris/infer', { inputs: [input] }, [bad]);
       assert.equal(r1.status, 400);
-      assert.match((await r1.json()).error, /element 1 is NaN/);
+      assert.match(((await r1.json()) as { error: string }).error, /element 1 is NaN/);
       const r2 = await binaryInfer('/v2/models/iris/infer', { inputs: [{ ...input, parameters: { binary_data_size: 12 } }] }, [new Float32Array(IRIS)]);
       assert.equal(r2.status, 400);
       const r3 = await binaryInfer('/v2/models/iris/infer', { inputs: [{ ...input, parameters: { binary_data_size: 12 } }] }, [new Float32Array(3)]);
-      assert.match((await r3.json()).error, /12 bytes of data, its shape needs 16/);
+      assert.match(((await r3.json()) as { error: string }).error, /12 bytes of data, its shape needs 16/);
     });
   });
 
