@@ -211,7 +211,7 @@ describe('POST /v2/models/{name}/infer', () => {
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       assert.equal(res.headers.get('inference-header-content-length'), null);
       const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
-      assert.equal(body.outputs[0].data.length, 3);
+      assert.equal(body.outputs[0]!.data.length, 3);
     });
     it('lets an output\'s own binary_data override binary_data_output', async () => {
       const row = new Float32Array(IRIS);
@@ -222,7 +222,7 @@ describe('POST /v2/models/{name}/infer', () => {
       };
       const res = await binaryInfer('/v2/models/iris/infer', header, [row], 'application/octet-stream');
       const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
-      assert.equal(body.outputs[0].data.length, 3);
+      assert.equal(body.outputs[0]!.data.length, 3);
       const asked = await infer('/v2/models/iris/infer', {
         inputs: [fp32Input(IRIS, 1)], outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
       });
