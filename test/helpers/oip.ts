@@ -41,3 +41,16 @@ export function expectOipError(reply: Reply, status: number, message?: RegExp): 
   if (message) assert.match(reply.body.error, message);
   assert.match(reply.headers.get('x-request-id') ?? '', /^[A-Za-z0-9._:-]{1,128}$/);
 }
+
+/**
+ * Holds the event loop 5 ms out of every few (the test server shares this
+ * process): requests pile up in their sockets meanwhile and are read in one
+ * turn, so they queue together and wait, as under real load. Returns the stop function.
+ */
+export function holdEventLoop(): () => void {
+  const hold = setInterval(() => {
+    const end = performance.now() + 5;
+    while (performance.now() < end);
+  }, 1);
+  return () => clearInterval(hold);
+}

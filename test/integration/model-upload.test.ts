@@ -47,8 +47,8 @@ describe('PUT /api/v1/models/{name}/versions/{version}', () => {
       assert.deepEqual(changes.at(-1), { model: 'loan-approval', kind: 'added', versions: ['3'] });
     });
 
-    it('leaves the pinned default version serving', async () => {
-      assert.equal((await predictLoan()).body.data.model_version, '2');
+    it('serves the new, higher version by default as soon as it is ready (no pin shipped)', async () => {
+      assert.equal((await predictLoan()).body.data.model_version, '3');
     });
   });
 

@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import type { GrpcListener } from '../../src/grpc/grpc-server.js';
 import { PACKAGE_VERSION } from '../../src/service.js';
 import { floats, grpcBeside, inferenceClient, type InferenceClient } from '../helpers/grpc.js';
+import { holdEventLoop } from '../helpers/oip.js';
 import { SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
 
 const IRIS = Object.values(SAMPLES.iris);
@@ -189,11 +190,7 @@ describe('gRPC limits', () => {
     const s = await startServer({ env: { INFERENCE_QUEUE_SIZE: '1', INFERENCE_TIMEOUT_MS: '1' } });
     const g = await grpcBeside(s);
     const c = inferenceClient(`127.0.0.1:${g.port}`);
-    // Holds the shared event loop 5 ms at a time, so that queued calls wait past the deadline.
-    const hold = setInterval(() => {
-      const end = performance.now() + 5;
-      while (performance.now() < end);
-    }, 1);
+    const release = holdEventLoop();
     try {
       const req = { ...inferRequest(new Array(1024 * 5).fill(1000), 1024), model_name: 'loan-approval' };
       const results = await Promise.allSettled(Array.from({ length: 8 }, () => c.call('ModelInfer', req, admin)));
@@ -202,7 +199,7 @@ describe('gRPC limits', () => {
       assert.ok(codes.includes(status.DEADLINE_EXCEEDED), codes.join());
       assert.ok(codes.every((code) => [status.OK, status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(code)), codes.join());
     } finally {
-      clearInterval(hold);
+      release();
       c.close();
       await g.drain();
       await s.close();

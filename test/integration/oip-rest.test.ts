@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_VERSION } from '../../src/service.js';
-import { binaryBody, expectOipError, fp32Input, readBinaryAnswer } from '../helpers/oip.js';
+import { binaryBody, expectOipError, fp32Input, holdEventLoop, readBinaryAnswer } from '../helpers/oip.js';
 import { seededRows } from '../helpers/rows.js';
 import { SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
 
@@ -259,6 +259,10 @@ describe('POST /v2/models/{name}/infer', () => {
         expectOipError(await infer('/v2/models/iris/infer', body), 400, message);
       });
     }
+    it('answers 400 for data nested 10,000 deep, without a crash', async () => {
+      const deep = `{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 4], "data": ${'['.repeat(10_000)}1${']'.repeat(10_000)}}]}`;
+      expectOipError(await t.call('POST', '/v2/models/iris/infer', { raw: deep, headers: { 'content-type': 'application/json' } }), 400, /1 elements, its shape needs 4/);
+    });
     it('answers 400 for malformed JSON', async () => {
       expectOipError(await t.call('POST', '/v2/models/iris/infer', { raw: '{"inputs": [', headers: { 'content-type': 'application/json' } }), 400, /not valid JSON/);
     });
@@ -331,8 +335,10 @@ describe('OIP limits', () => {
     it('answers 503 to the requests that do not fit', async () => {
       const s = await startServer({ env: { INFERENCE_QUEUE_SIZE: '1' } });
       try {
+        const release = holdEventLoop();
         const body = { inputs: [fp32Input(new Float32Array(200 * 5).fill(1000), 200)] };
-        const replies = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', '/v2/models/loan-approval/infer', { body })));
+        const replies = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', '/v2/models/loan-approval/infer', { body })))
+          .finally(release);
         const statuses = replies.map((r) => r.status);
         assert.ok(statuses.includes(503), statuses.join());
         assert.ok(statuses.every((st) => st === 200 || st === 503), statuses.join());
@@ -346,15 +352,10 @@ describe('OIP limits', () => {
     it('answers 504', async () => {
       const s = await startServer({ env: { INFERENCE_TIMEOUT_MS: '1' } });
       try {
-        // The server shares this process: a timer that holds the event loop for 5 ms at a time
-        // makes queued requests wait past the 1 ms deadline.
-        const hold = setInterval(() => {
-          const end = performance.now() + 5;
-          while (performance.now() < end);
-        }, 1);
+        const release = holdEventLoop();
         const body = { inputs: [fp32Input(new Float32Array(1024 * 5).fill(1000), 1024)] };
         const replies = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', '/v2/models/loan-approval/infer', { body })))
-          .finally(() => clearInterval(hold));
+          .finally(release);
         const statuses = replies.map((r) => r.status);
         assert.ok(statuses.includes(504), statuses.join());
         for (const r of replies.filter((x) => x.status === 504)) expectOipError(r, 504, /did not finish/);

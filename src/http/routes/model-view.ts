@@ -19,8 +19,12 @@ export function modelSummary(entry: ModelEntry) {
   };
 }
 
-/** The detail of a model at one of its versions. */
-export function modelDetail(entry: ModelEntry, v: ModelVersion | undefined) {
+/**
+ * The detail of a model at one of its versions. `links.self` is the route that
+ * answered: the model's own (API.md §11) unless `versionRoute` says it was
+ * `…/versions/{version}`.
+ */
+export function modelDetail(entry: ModelEntry, v: ModelVersion | undefined, versionRoute = false) {
   const config = entry.config;
   const detail: Record<string, unknown> = {
     ...modelSummary(entry),
@@ -46,7 +50,7 @@ export function modelDetail(entry: ModelEntry, v: ModelVersion | undefined) {
     detail.default_version = entry.defaultVersion ?? null;
   }
   detail.links = {
-    self: v ? `${link(entry.name)}/versions/${v.version}` : link(entry.name),
+    self: versionRoute && v ? `${link(entry.name)}/versions/${v.version}` : link(entry.name),
     model: link(entry.name),
     predict: `${link(entry.name)}/predict`,
   };

@@ -37,7 +37,7 @@ export function modelsRouter(registry: ModelRegistry, guard: Guard, admin?: Mode
       const version = req.params.version as string;
       const v = MODEL_VERSION.test(version) ? entry.versions.get(version) : undefined;
       if (!v || v.state === 'unloaded') throw modelNotFound(entry.name, version);
-      sendSuccess(res, modelDetail(entry, v));
+      sendSuccess(res, modelDetail(entry, v, true));
     }],
     ...admin?.version,
   });

@@ -9,7 +9,6 @@
 import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../../errors.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../middleware/json-depth.js';
 import { readBody } from '../middleware/read-body.js';
 
 /** The body of an infer request, split. */
@@ -50,7 +49,6 @@ export function splitInferBody(raw: Buffer, headerLength: string | undefined): I
     jsonEnd = n;
   }
   const json = raw.subarray(0, jsonEnd);
-  if (nestsDeeperThan(json)) throw badJson(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   const text = json.toString('utf8');
   if (text.trim() === '') throw badJson('The request has no JSON; send an inference request');
   let header: unknown;

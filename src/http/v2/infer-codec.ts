@@ -61,7 +61,7 @@ export function decodeInfer(body: InferBody): { request: InferRequest; plan: Ans
       return { name: t.name, datatype: t.datatype, shape: t.shape as number[], data: { bytes } };
     }
     if (!Array.isArray(t.data)) throw tensorError(`${where}.data must be an array (or use parameters.binary_data_size)`);
-    return { name: t.name, datatype: t.datatype, shape: t.shape as number[], data: { numbers: t.data.flat(Infinity) } };
+    return { name: t.name, datatype: t.datatype, shape: t.shape as number[], data: { numbers: flatten(t.data) } };
   });
   if (offset !== body.binary.length) {
     throw tensorError(`the binary data holds ${body.binary.length} bytes, the inputs' binary_data_size add up to ${offset}`);
@@ -79,6 +79,27 @@ export function decodeInfer(body: InferBody): { request: InferRequest; plan: Ans
     });
   }
   return { request: { id: h.id as string | undefined, inputs, outputs }, plan: { binaryDefault, binaryOf } };
+}
+
+/**
+ * Row-major elements of flat or nested `data`, without recursion (any
+ * nesting depth is safe; a shape that does not match shows as a count).
+ */
+function flatten(data: unknown[]): unknown[] {
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const stack: Array<{ items: unknown[]; next: number }> = [{ items: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.items.length) {
+      stack.pop();
+      continue;
+    }
+    const item = top.items[top.next++];
+    if (Array.isArray(item)) stack.push({ items: item, next: 0 });
+    else out.push(item);
+  }
+  return out;
 }
 
 /** The answer: a JSON body, or a JSON header plus binary outputs (`headerLength` set). */

@@ -55,7 +55,8 @@ export interface BatchData {
   model: string;
   model_version: string;
   count: number;
-  predictions: Array<{ model: string; model_version: string } & RowResult>;
+  /** Rows in the order of the instances; the model is said once, above (API.md §4). */
+  predictions: RowResult[];
 }
 
 export interface PredictServiceOptions {
@@ -239,9 +240,8 @@ export class PredictService {
 }
 
 /** The `data` of a batch answer (the synchronous answer and an async job's `result`). */
-export function batchData(version: ModelVersion, rows: readonly RowResult[]): BatchData {
-  const predictions = rows.map((row) => ({ model: version.name, model_version: version.version, ...row }));
-  return { model: version.name, model_version: version.version, count: predictions.length, predictions };
+export function batchData(version: ModelVersion, rows: RowResult[]): BatchData {
+  return { model: version.name, model_version: version.version, count: rows.length, predictions: rows };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
