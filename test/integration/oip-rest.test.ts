@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_VERSION } from '../../src/service.js';
+import { sample } from '../helpers/metrics.js';
 import { binaryBody, expectOipError, fp32Input, holdEventLoop, readBinaryAnswer } from '../helpers/oip.js';
 import { seededRows } from '../helpers/rows.js';
 import { SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
@@ -178,11 +179,14 @@ describe('POST /v2/models/{name}/infer', () => {
       assert.deepEqual(latest.body.outputs, v2.body.outputs);
       assert.notDeepEqual(v1.body.outputs[0].data, v2.body.outputs[0].data);
     });
-    it('is neither recorded nor cached', async () => {
-      const before = t.service.metrics.cacheMisses;
-      const misses = (await before.get()).values[0]?.value ?? 0;
+    it('counts in the inference metrics and does not touch the prediction cache', async () => {
+      const metrics = async () => (await t.call('GET', '/metrics', { auth: false })).text;
+      const labels = { model: 'iris', version: '1' };
+      const before = await metrics();
       await infer('/v2/models/iris/infer', { inputs: [fp32Input(IRIS, 1)] });
-      assert.equal((await t.service.metrics.cacheMisses.get()).values[0]?.value ?? 0, misses);
+      const after = await metrics();
+      assert.equal(sample(after, 'inference_runs_total', labels), (sample(before, 'inference_runs_total', labels) ?? 0) + 1);
+      assert.equal(sample(after, 'prediction_cache_misses_total'), sample(before, 'prediction_cache_misses_total'));
     });
   });
 
