@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     grpc = await listenGrpc({
       dataPlane: service.dataPlane, credentials: service.credentials, spendBudget: service.spendBudget, logger,
       maxMessageBytes: config.bodyLimitBytes * 32,
-    }, config.host ?? '0.0.0.0', config.grpcPort);
+    }, config.host ?? '0.0.0.0', config.grpcPort).catch((err: unknown) => {
+      throw new StartupError(`GRPC_PORT: cannot listen on port ${config.grpcPort} (${err instanceof Error ? err.message : String(err)})`);
+    });
   }
   installShutdown({
     server, lifecycle: service.lifecycle, close: () => service.close(), logger, config, listeners: grpc ? [grpc] : [],

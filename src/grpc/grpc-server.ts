@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  Metadata, Server, ServerCredentials, status,
+  Metadata, Server, ServerCredentials, setLogger, status,
   type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { identify, type Credentials } from '../auth/authenticator.js';
@@ -122,6 +122,9 @@ export function createGrpcService(deps: GrpcDeps): UntypedServiceImplementation 
 
 /** Starts the gRPC server on host:port (port 0: any free port). */
 export async function listenGrpc(deps: GrpcDeps, host: string, port: number): Promise<GrpcListener> {
+  // grpc-js logs to stderr by default; its lines go to the service's log instead.
+  const note = (...args: unknown[]) => deps.logger.warn({ grpc_js: args.map(String).join(' ') }, 'grpc-js');
+  setLogger({ error: note, info: note, debug: () => undefined });
   const server = new Server({
     'grpc.max_receive_message_length': deps.maxMessageBytes,
     'grpc.max_send_message_length': deps.maxMessageBytes,
