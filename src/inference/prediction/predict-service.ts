@@ -4,6 +4,7 @@
  * packs the rows into one tensor, runs it in as few runs as the model's batch
  * limit allows, and shapes the results. Never sees req or res.
  */
+import { float32Decimal } from './float32-decimal.js';
 import { randomUUID } from 'node:crypto';
 import { AppError, modelNotFound, validationError, type ErrorDetail } from '../../errors.js';
 import type { RecordStore } from '../../store/store.js';
@@ -228,7 +229,7 @@ export class PredictService {
       for (let i = 0; i < n; i++) {
         results[start + i] = version.classifier
           ? classify(output, i, version.outputWidth, version.classifier, options?.threshold)
-          : { prediction: output.data[i * version.outputWidth]! };
+          : { prediction: float32Decimal(output.data[i * version.outputWidth]!) };
       }
     }
     if (options?.explain === true) {
