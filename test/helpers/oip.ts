@@ -1,5 +1,8 @@
 /** Requests and checks shared by the Open Inference Protocol suites (API.md §13). */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyModels, type ScratchRepository } from './repository.js';
 import type { Reply } from './server.js';
 
 /** An FP32 input tensor named `features` of `rows` rows. */
@@ -53,4 +56,16 @@ export function holdEventLoop(): () => void {
     while (performance.now() < end);
   }, 1);
   return () => clearInterval(hold);
+}
+
+/**
+ * A scratch copy of models/ whose loan-approval runs in a worker thread: its
+ * runs are truly asynchronous, so requests arriving meanwhile queue behind
+ * them (an in-thread run of the small model ends before the next request is read).
+ */
+export function workerRepository(): ScratchRepository {
+  const repo = copyModels();
+  const file = join(repo.dir, 'loan-approval', 'model.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runner: 'worker' }, null, 2));
+  return repo;
 }

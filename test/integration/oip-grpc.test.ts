@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import type { GrpcListener } from '../../src/grpc/grpc-server.js';
 import { PACKAGE_VERSION } from '../../src/service.js';
 import { floats, grpcBeside, inferenceClient, type InferenceClient } from '../helpers/grpc.js';
-import { holdEventLoop } from '../helpers/oip.js';
+import { holdEventLoop, workerRepository } from '../helpers/oip.js';
 import { SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
 
 const IRIS = Object.values(SAMPLES.iris);
@@ -187,7 +187,8 @@ describe('gRPC limits', () => {
     }
   });
   it('answers UNAVAILABLE when the queue is full and DEADLINE_EXCEEDED past INFERENCE_TIMEOUT_MS', async () => {
-    const s = await startServer({ env: { INFERENCE_QUEUE_SIZE: '1', INFERENCE_TIMEOUT_MS: '1' } });
+    const repo = workerRepository();
+    const s = await startServer({ env: { INFERENCE_QUEUE_SIZE: '1', INFERENCE_TIMEOUT_MS: '1', MODEL_REPOSITORY: repo.dir } });
     const g = await grpcBeside(s);
     const c = inferenceClient(`127.0.0.1:${g.port}`);
     const release = holdEventLoop();
@@ -203,6 +204,7 @@ describe('gRPC limits', () => {
       c.close();
       await g.drain();
       await s.close();
+      repo.remove();
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_VERSION } from '../../src/service.js';
 import { sample } from '../helpers/metrics.js';
-import { binaryBody, expectOipError, fp32Input, holdEventLoop, readBinaryAnswer } from '../helpers/oip.js';
+import { binaryBody, expectOipError, fp32Input, holdEventLoop, readBinaryAnswer, workerRepository } from '../helpers/oip.js';
 import { seededRows } from '../helpers/rows.js';
 import { SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
 
@@ -204,7 +204,7 @@ describe('POST /v2/models/{name}/infer', () => {
       assert.equal(header.id, 'b1');
       assert.deepEqual(header.outputs[0], { name: 'probabilities', datatype: 'FP32', shape: [20, 2], parameters: { binary_data_size: 160 } });
       const json = await infer('/v2/models/loan-approval/infer', { inputs: [fp32Input(rows, 20)] });
-      assert.deepEqual(Array.from(outputs.get('probabilities')!), json.body.outputs[0].data);
+      assert.deepEqual(Array.from(outputs.get('probabilities')!), json.body.outputs[0].data.map(Math.fround), 'JSON prints the same float32 values');
     });
     it('takes a body without Content-Type (as Triton\'s client sends) and answers JSON unless asked for binary', async () => {
       const row = new Float32Array(IRIS);
@@ -337,7 +337,8 @@ describe('OIP limits', () => {
   });
   describe('when the model\'s queue is full', () => {
     it('answers 503 to the requests that do not fit', async () => {
-      const s = await startServer({ env: { INFERENCE_QUEUE_SIZE: '1' } });
+      const repo = workerRepository();
+      const s = await startServer({ env: { ...{ INFERENCE_QUEUE_SIZE: '1' }, MODEL_REPOSITORY: repo.dir } });
       try {
         const release = holdEventLoop();
         const body = { inputs: [fp32Input(new Float32Array(200 * 5).fill(1000), 200)] };
@@ -349,12 +350,14 @@ describe('OIP limits', () => {
         for (const r of replies.filter((x) => x.status === 503)) expectOipError(r, 503, /overloaded/);
       } finally {
         await s.close();
+        repo.remove();
       }
     });
   });
   describe('when requests wait past INFERENCE_TIMEOUT_MS', () => {
     it('answers 504', async () => {
-      const s = await startServer({ env: { INFERENCE_TIMEOUT_MS: '1' } });
+      const repo = workerRepository();
+      const s = await startServer({ env: { ...{ INFERENCE_TIMEOUT_MS: '1' }, MODEL_REPOSITORY: repo.dir } });
       try {
         const release = holdEventLoop();
         const body = { inputs: [fp32Input(new Float32Array(1024 * 5).fill(1000), 1024)] };
@@ -365,6 +368,7 @@ describe('OIP limits', () => {
         for (const r of replies.filter((x) => x.status === 504)) expectOipError(r, 504, /did not finish/);
       } finally {
         await s.close();
+        repo.remove();
       }
     });
   });

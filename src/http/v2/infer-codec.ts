@@ -7,6 +7,7 @@
  * which wins).
  */
 import type { InferRequest, InferResult } from '../../inference/prediction/dataplane.js';
+import { float32Decimal } from '../../inference/prediction/float32-decimal.js';
 import { tensorError, toBytes, type InputTensor } from '../../inference/prediction/tensors-in.js';
 import type { InferBody } from './infer-body.js';
 
@@ -112,7 +113,8 @@ export function encodeInfer(result: InferResult, plan: AnswerPlan): { body: Buff
       chunks.push(bytes);
       tensor.parameters = { binary_data_size: bytes.byteLength };
     } else {
-      tensor.data = Array.from(o.data);
+      // As /api/v1 prints them: the shortest decimal that reads back as the same float32.
+      tensor.data = Array.from(o.data, float32Decimal);
     }
     return tensor;
   });
