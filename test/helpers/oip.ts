@@ -1,8 +1,9 @@
 /** Requests and checks shared by the Open Inference Protocol suites (API.md §13). */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyModels, type ScratchRepository } from './repository.js';
+import { HEAVY_FEATURES, writeHeavyModels } from '../../scripts/bench/make-heavy-model.js';
 import type { Reply } from './server.js';
 
 /** An FP32 input tensor named `features` of `rows` rows. */
@@ -46,26 +47,16 @@ export function expectOipError(reply: Reply, status: number, message?: RegExp): 
 }
 
 /**
- * Holds the event loop 5 ms out of every few (the test server shares this
- * process): requests pile up in their sockets meanwhile and are read in one
- * turn, so they queue together and wait, as under real load. Returns the stop function.
+ * A model repository holding the benchmark's heavy fixture as `heavy`
+ * (scripts/bench/make-heavy-model.ts: 32 features, tens of ms per run), in a
+ * worker thread: its runs are long and truly asynchronous, so requests that
+ * arrive meanwhile queue behind them, and a 1 ms deadline always passes.
  */
-export function holdEventLoop(): () => void {
-  const hold = setInterval(() => {
-    const end = performance.now() + 5;
-    while (performance.now() < end);
-  }, 1);
-  return () => clearInterval(hold);
+export function heavyRepository(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'oip-heavy-models-'));
+  writeHeavyModels(dir, [{ name: 'heavy', maxBatchSize: 8, maxDelayMs: 0, runner: 'worker' }]);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/**
- * A scratch copy of models/ whose loan-approval runs in a worker thread: its
- * runs are truly asynchronous, so requests arriving meanwhile queue behind
- * them (an in-thread run of the small model ends before the next request is read).
- */
-export function workerRepository(): ScratchRepository {
-  const repo = copyModels();
-  const file = join(repo.dir, 'loan-approval', 'model.json');
-  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runner: 'worker' }, null, 2));
-  return repo;
-}
+/** A JSON infer body for the heavy fixture: `rows` rows of 0.5. */
+export const heavyBody = (rows = 8) => ({ inputs: [fp32Input(new Float32Array(rows * HEAVY_FEATURES).fill(0.5), rows)] });
