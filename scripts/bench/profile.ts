@@ -6,7 +6,7 @@
  * top functions by self time, and the same grouped by package.
  *
  * Environment: PROFILE_CELL = predict (c=64, default) | predict1 (c=1) |
- * batch (1000 rows, c=4) | oip-binary (/v2 infer, 1000 binary rows, c=4); PROFILE_SECONDS [10]; PROFILE_TOP [30].
+ * batch (1000 rows, c=4) | oip-binary (/v2 infer, 1000 binary rows, c=4) | oip (/v2 infer, one row, c=64); PROFILE_SECONDS [10]; PROFILE_TOP [30].
  * The .cpuprofile is kept (path printed) for Chrome DevTools.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { loanBatchBodies, loanPredictBodies, oipBinaryBodies } from './bodies.js';
+import { loanBatchBodies, loanPredictBodies, oipBinaryBodies, oipPredictBodies } from './bodies.js';
 import { ROOT, runJson, startNode, waitReady } from './procs.js';
 
 interface ProfileNode {
@@ -90,9 +90,10 @@ async function main(): Promise<void> {
   await waitReady(`${base}/api/v1/health`, {}, 60_000, server.proc);
   const oip = cell === 'oip-binary';
   const batch = cell === 'batch' || oip;
-  const url = oip ? `${base}/v2/models/loan-approval/infer` : `${base}/api/v1/predict${batch ? '/batch' : ''}`;
+  const url = oip || cell === 'oip' ? `${base}/v2/models/loan-approval/infer` : `${base}/api/v1/predict${batch ? '/batch' : ''}`;
   const binary = oip ? oipBinaryBodies(work, 1000) : undefined;
-  const bodiesFile = binary?.file ?? (batch ? loanBatchBodies(work, 'loan-approval', 1000) : loanPredictBodies(work, 'loan-approval'));
+  const bodiesFile = binary?.file ?? (batch ? loanBatchBodies(work, 'loan-approval', 1000)
+    : cell === 'oip' ? oipPredictBodies(work, 'loan-approval') : loanPredictBodies(work, 'loan-approval'));
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (binary) Object.assign(headers, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binary.headerLength) });
   const connections = batch ? 4 : cell === 'predict1' ? 1 : 64;
