@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
 import type { GrpcListener } from '../../src/grpc/grpc-server.js';
@@ -14,6 +16,7 @@ import { PACKAGE_VERSION } from '../../src/service.js';
 import { floats, grpcBeside, inferenceClient, type InferenceClient } from '../helpers/grpc.js';
 import { binaryBody, fp32Input, readBinaryAnswer } from '../helpers/oip.js';
 import { generateStubs, pythonClient, pythonGrpcMissing } from '../helpers/python-grpc.js';
+import { copyModels } from '../helpers/repository.js';
 import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
 import { startServer, testToken, type TestServer } from '../helpers/server.js';
 
@@ -68,8 +71,8 @@ describe('the same rows through every door', () => {
       const path = `/v2/models/${model}/versions/${version}/infer`;
 
       const json = await t.call('POST', path, { body: { inputs: [fp32Input(rows, ROWS)] } });
-      assert.equal(json.body.outputs[0].name, output);
-      assert.deepEqual(bits(json.body.outputs[0].data), expected, 'REST JSON');
+      const jsonOut = json.body.outputs.find((o: { name: string }) => o.name === output);
+      assert.deepEqual(bits(jsonOut.data), expected, 'REST JSON');
 
       const { body, headerLength } = binaryBody({
         inputs: [{ name: 'features', datatype: 'FP32', shape: [ROWS, width], parameters: { binary_data_size: rows.byteLength } }],
@@ -86,14 +89,36 @@ describe('the same rows through every door', () => {
         inputs: [{ name: 'features', datatype: 'FP32', shape: [ROWS, width] }],
         raw_input_contents: [Buffer.from(rows.buffer)],
       }, md);
-      assert.deepEqual(bits(floats(raw.raw_output_contents[0])), expected, 'gRPC raw');
+      const at = raw.outputs.findIndex((o: { name: string }) => o.name === output);
+      assert.deepEqual(bits(floats(raw.raw_output_contents[at])), expected, 'gRPC raw');
       const typed = await client.call('ModelInfer', {
         model_name: model, model_version: version,
         inputs: [{ name: 'features', datatype: 'FP32', shape: [ROWS, width], contents: { fp32_contents: Array.from(rows) } }],
       }, md);
-      assert.deepEqual(bits(floats(typed.raw_output_contents[0])), expected, 'gRPC typed');
+      assert.deepEqual(bits(floats(typed.raw_output_contents[at])), expected, 'gRPC typed');
     });
   }
+});
+
+describe('a model in a worker-thread runner', () => {
+  it('answers every graph output as the main-thread runner does (iris: label and probabilities)', async () => {
+    const repo = copyModels();
+    const file = join(repo.dir, 'iris', 'model.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runner: 'worker' }));
+    const w = await startServer({ env: { MODEL_REPOSITORY: repo.dir } });
+    try {
+      const [, , ranges] = SHIPPED_RANGES[1]!;
+      const body = { inputs: [fp32Input(seededRows(ranges, 30, 9), 30)] };
+      const inWorker = await w.call('POST', '/v2/models/iris/infer', { body });
+      const inMain = await t.call('POST', '/v2/models/iris/infer', { body });
+      assert.equal(inWorker.status, 200, inWorker.text);
+      assert.deepEqual(inWorker.body.outputs.map((o: { name: string }) => o.name), ['label', 'probabilities']);
+      assert.deepEqual(inWorker.body.outputs, inMain.body.outputs);
+    } finally {
+      await w.close();
+      repo.remove();
+    }
+  });
 });
 
 describe('an independent gRPC client (Debian python3-grpcio, stubs from protoc)', () => {

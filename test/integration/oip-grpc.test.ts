@@ -99,9 +99,11 @@ describe('inference.GRPCInferenceService', () => {
       assert.equal(reply.model_name, 'iris');
       assert.equal(reply.model_version, '1');
       assert.equal(reply.id, 'g-1');
-      assert.equal(reply.outputs.length, 1);
-      assert.deepEqual([reply.outputs[0].name, reply.outputs[0].datatype, reply.outputs[0].shape], ['probabilities', 'FP32', [2, 3]]);
-      const values = floats(reply.raw_output_contents[0]);
+      assert.deepEqual(reply.outputs.map((o: { name: string; datatype: string; shape: number[] }) => [o.name, o.datatype, o.shape]),
+        [['label', 'INT64', [2]], ['probabilities', 'FP32', [2, 3]]]);
+      const labels = reply.raw_output_contents[0] as Buffer;
+      assert.deepEqual([labels.readBigInt64LE(0), labels.readBigInt64LE(8)], [0n, 0n], 'both rows are setosa');
+      const values = floats(reply.raw_output_contents[1]);
       assert.equal(values.length, 6);
       assert.deepEqual(Array.from(values.subarray(0, 3)), Array.from(values.subarray(3)));
     });
@@ -122,7 +124,7 @@ describe('inference.GRPCInferenceService', () => {
     });
     const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
       ['an unknown input', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: IRIS } }] }, /unknown input 'x'/],
-      ['an unknown output', { outputs: [{ name: 'label' }] }, /unknown output 'label'/],
+      ['an unknown output', { outputs: [{ name: 'labels' }] }, /unknown output 'labels'/],
       ['another datatype', { inputs: [{ name: 'features', datatype: 'FP64', shape: [1, 4], contents: { fp64_contents: IRIS } }] }, /FP64, expected FP32/],
       ['a wrong shape', { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: IRIS } }] }, /expected \[N, 4\]/],
       ['a wrong element count', { inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], contents: { fp32_contents: IRIS } }] }, /4 elements, its shape needs 8/],

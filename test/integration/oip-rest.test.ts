@@ -82,6 +82,13 @@ describe('GET /v2/models/{name}', () => {
       outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 2] }],
     });
   });
+  it('lists every output of the graph, INT64 included (iris)', async () => {
+    const r = await t.call('GET', '/v2/models/iris');
+    assert.deepEqual(r.body.outputs, [
+      { name: 'label', datatype: 'INT64', shape: [-1] },
+      { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+    ]);
+  });
   it('answers a version\'s metadata at /versions/{version}', async () => {
     const r = await t.call('GET', '/v2/models/house-price/versions/1');
     assert.equal(r.status, 200);
@@ -135,22 +142,24 @@ describe('GET /v2/models/{name}[/versions/{version}]/ready', () => {
 
 describe('POST /v2/models/{name}/infer', () => {
   describe('with a JSON tensor', () => {
-    it('answers every output of the model, row i for input row i, and echoes the id', async () => {
+    it('answers every output of the ONNX graph in its order, row i for input row i, and echoes the id', async () => {
       const rows = seededRows([[4, 8], [2, 4.5], [1, 7], [0.1, 2.5]], 3);
       const r = await infer('/v2/models/iris/infer', { id: 'my-request-7', inputs: [fp32Input(rows, 3)] });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.model_name, 'iris');
       assert.equal(r.body.model_version, '1');
       assert.equal(r.body.id, 'my-request-7');
-      assert.equal(r.body.outputs.length, 1);
-      const [out] = r.body.outputs;
+      const [label, out] = r.body.outputs;
+      assert.deepEqual([label.name, label.datatype, label.shape], ['label', 'INT64', [3]]);
       assert.deepEqual([out.name, out.datatype, out.shape], ['probabilities', 'FP32', [3, 3]]);
       for (let i = 0; i < 3; i++) {
-        const row = out.data.slice(i * 3, i * 3 + 3);
-        assert.ok(Math.abs(row.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5, `row ${i} sums to 1`);
+        const row: number[] = out.data.slice(i * 3, i * 3 + 3);
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, `row ${i} sums to 1`);
+        assert.equal(label.data[i], row.indexOf(Math.max(...row)), `row ${i}: the label is the most probable class`);
       }
       const single = await infer('/v2/models/iris/infer', { inputs: [fp32Input(rows.subarray(4, 8), 1)] });
-      assert.deepEqual(single.body.outputs[0].data, out.data.slice(3, 6), 'row 1 alone answers as inside the batch');
+      assert.deepEqual(single.body.outputs[1].data, out.data.slice(3, 6), 'row 1 alone answers as inside the batch');
+      assert.deepEqual(single.body.outputs[0].data, [label.data[1]]);
     });
     it('takes nested data as flat data, and makes a fresh id when none is sent', async () => {
       const flat = await infer('/v2/models/iris/infer', { inputs: [fp32Input([...IRIS, ...IRIS], 2)] });
@@ -214,8 +223,19 @@ describe('POST /v2/models/{name}/infer', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       assert.equal(res.headers.get('inference-header-content-length'), null);
-      const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
-      assert.equal(body.outputs[0]!.data.length, 3);
+      const body = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
+      assert.deepEqual(body.outputs.map((o) => [o.name, o.data.length]), [['label', 1], ['probabilities', 3]]);
+    });
+    it('answers an INT64 output as 8-byte little-endian integers', async () => {
+      const res = await binaryInfer('/v2/models/iris/infer', {
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], parameters: { binary_data_size: 16 } }],
+        outputs: [{ name: 'label', parameters: { binary_data: true } }],
+      }, [new Float32Array(IRIS)]);
+      const buf = Buffer.from(await res.arrayBuffer());
+      const length = Number(res.headers.get('inference-header-content-length'));
+      const header = JSON.parse(buf.subarray(0, length).toString('utf8'));
+      assert.deepEqual(header.outputs, [{ name: 'label', datatype: 'INT64', shape: [1], parameters: { binary_data_size: 8 } }]);
+      assert.equal(buf.readBigInt64LE(length), 0n, 'setosa');
     });
     it('lets an output\'s own binary_data override binary_data_output', async () => {
       const row = new Float32Array(IRIS);
@@ -249,7 +269,7 @@ describe('POST /v2/models/{name}/infer', () => {
   describe('with a tensor that does not fit', () => {
     const cases: Array<[string, unknown, RegExp]> = [
       ['an unknown input name', { inputs: [fp32Input(IRIS, 1, 'x')] }, /unknown input 'x'/],
-      ['an unknown output name', { inputs: [fp32Input(IRIS, 1)], outputs: [{ name: 'label' }] }, /unknown output 'label'/],
+      ['an unknown output name', { inputs: [fp32Input(IRIS, 1)], outputs: [{ name: 'labels' }] }, /unknown output 'labels'; the model gives 'label', 'probabilities'/],
       ['another datatype', { inputs: [{ ...fp32Input(IRIS, 1), datatype: 'INT64' }] }, /datatype INT64, expected FP32/],
       ['a shape of the wrong width', { inputs: [{ ...fp32Input(IRIS, 1), shape: [1, 5] }] }, /expected \[N, 4\]/],
       ['fewer elements than the shape', { inputs: [{ ...fp32Input(IRIS, 1), shape: [2, 4] }] }, /4 elements, its shape needs 8/],

@@ -8,6 +8,7 @@
  */
 import type { InferRequest, InferResult } from '../../inference/prediction/dataplane.js';
 import { float32Decimal } from '../../inference/prediction/float32-decimal.js';
+import type { NumericArray } from '../../inference/runtime/model-runner.js';
 import { tensorError, toBytes, type InputTensor } from '../../inference/prediction/tensors-in.js';
 import type { InferBody } from './infer-body.js';
 
@@ -103,6 +104,13 @@ function flatten(data: unknown[]): unknown[] {
   return out;
 }
 
+/** A tensor's elements as JSON numbers; FP32 as /api/v1 prints them (the shortest decimal that reads back as the same float32). */
+function jsonData(data: NumericArray): number[] {
+  if (data instanceof Float32Array) return Array.from(data, float32Decimal);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
+  return Array.from(data);
+}
+
 /** The answer: a JSON body, or a JSON header plus binary outputs (`headerLength` set). */
 export function encodeInfer(result: InferResult, plan: AnswerPlan): { body: Buffer; headerLength?: number } {
   const chunks: Uint8Array[] = [];
@@ -113,8 +121,7 @@ export function encodeInfer(result: InferResult, plan: AnswerPlan): { body: Buff
       chunks.push(bytes);
       tensor.parameters = { binary_data_size: bytes.byteLength };
     } else {
-      // As /api/v1 prints them: the shortest decimal that reads back as the same float32.
-      tensor.data = Array.from(o.data, float32Decimal);
+      tensor.data = jsonData(o.data);
     }
     return tensor;
   });

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { modelNotFound } from '../../errors.js';
 import type { Lifecycle } from '../../lifecycle.js';
-import type { TensorInfo } from '../runtime/model-runner.js';
+import { NUMERIC_DATATYPES } from '../runtime/onnx-runner.js';
+import type { NumericArray, RunOutput, TensorInfo } from '../runtime/model-runner.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { ModelRegistry } from '../serving/registry.js';
 import { checkInput, tensorError, type InputTensor } from './tensors-in.js';
@@ -50,7 +51,7 @@ export interface OutputTensor {
   name: string;
   datatype: string;
   shape: number[];
-  data: Float32Array;
+  data: NumericArray;
 }
 
 export interface InferResult {
@@ -120,35 +121,33 @@ export class DataPlane {
         throw tensorError(`unknown output '${out}'; the model gives ${served.map((o) => `'${o.name}'`).join(', ')}`);
       }
     }
-    const output = await this.run(v, values, rows);
+    const tensors = await this.run(v, values, rows);
     return {
       model_name: v.name,
       model_version: v.version,
       id: request.id ?? randomUUID(),
-      outputs: wanted.map((out) => ({ name: out, datatype: 'FP32', shape: output.shape, data: output.data })),
+      outputs: wanted.map((name) => tensors.get(name)!),
     };
   }
 
-  /** Runs `rows` rows through the version's runner chain, in chunks of its batch limit. */
-  private async run(v: ModelVersion, values: Float32Array, rows: number): Promise<{ data: Float32Array; shape: number[] }> {
+  /** Runs `rows` rows through the version's runner chain, in chunks of its batch limit; every output by name. */
+  private async run(v: ModelVersion, values: Float32Array, rows: number): Promise<Map<string, OutputTensor>> {
     const runner = v.runner!;
     const width = v.featureNames.length;
     const chunk = v.batching!.max_batch_size;
-    if (rows <= chunk) {
-      const out = await runner.run(values, rows);
-      return { data: out.data, shape: [rows, ...out.dims.slice(1)] };
-    }
-    let data: Float32Array | undefined;
-    let rest: readonly number[] = [];
+    const parts: RunOutput[] = [];
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
-      const out = await runner.run(values.subarray(start * width, (start + n) * width), n);
-      const perRow = out.data.length / n;
-      data ??= new Float32Array(rows * perRow);
-      data.set(out.data, start * perRow);
-      rest = out.dims.slice(1);
+      parts.push(await runner.run(rows <= chunk ? values : values.subarray(start * width, (start + n) * width), n));
     }
-    return { data: data!, shape: [rows, ...rest] };
+    const datatypeOf = new Map(v.outputs.map((o) => [o.name, o.datatype]));
+    const tensors = new Map<string, OutputTensor>();
+    const add = (name: string, pieces: Array<{ data: NumericArray; dims: readonly number[] }>) => {
+      tensors.set(name, { name, datatype: datatypeOf.get(name) ?? 'FP32', shape: [rows, ...pieces[0]!.dims.slice(1)], data: joined(pieces.map((p) => p.data)) });
+    };
+    add(servedName(v), parts);
+    for (const [i, extra] of (parts[0]!.extras ?? []).entries()) add(extra.name, parts.map((p) => p.extras![i]!));
+    return tensors;
   }
 
   private readyVersions(name: string): string[] {
@@ -157,15 +156,34 @@ export class DataPlane {
   }
 }
 
+/** The output the model's config names (probabilities or prediction). */
+function servedName(v: ModelVersion): string {
+  const config = v.config!;
+  return (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!;
+}
+
 /**
- * The graph outputs an inference answers: the one the model's config names
- * (probabilities or prediction). Other graph outputs (iris's `label`) are
- * not run: the runner chain computes one output per run.
+ * The graph outputs an inference answers, in the graph's order: the
+ * configured one and every other numeric tensor (iris's INT64 `label`), which
+ * the runner fetches in the same run.
  */
 function servedOutputs(v: ModelVersion): readonly TensorInfo[] {
-  const config = v.config!;
-  const name = config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction;
-  return v.outputs.filter((o) => o.name === name);
+  const name = servedName(v);
+  return v.outputs.filter((o) => o.name === name || NUMERIC_DATATYPES.has(o.datatype));
+}
+
+/** One array of the chunks' elements, in order (the chunk itself when there is one). */
+function joined(chunks: NumericArray[]): NumericArray {
+  if (chunks.length === 1) return chunks[0]!;
+  const first = chunks[0]!;
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new (first.constructor as new (n: number) => NumericArray)(total);
+  let offset = 0;
+  for (const c of chunks) {
+    (out as Float32Array).set(c as Float32Array, offset);
+    offset += c.length;
+  }
+  return out;
 }
 
 const copyInfo = (t: TensorInfo): TensorInfo => ({ name: t.name, datatype: t.datatype, shape: [...t.shape] });

@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { AppError } from '../../errors.js';
+import type { NumericArray } from '../runtime/model-runner.js';
 
 /** A tensor's elements as sent: numbers (JSON `data`, gRPC typed contents) or raw little-endian bytes. */
 export type TensorData = { numbers: ArrayLike<unknown> } | { bytes: Uint8Array };
@@ -86,18 +87,18 @@ function fromBytes(bytes: Uint8Array, count: number, name: string): Float32Array
 }
 
 /** A tensor's elements as little-endian bytes (the wire order of both protocols). */
-export function toBytes(values: Float32Array): Uint8Array {
-  let v = values;
-  if (!LITTLE_ENDIAN) {
-    v = values.slice();
-    swapBytes(v);
-  }
-  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+export function toBytes(values: NumericArray): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return bytes;
+  const out = bytes.slice();
+  for (let i = 0; i < out.length; i += values.BYTES_PER_ELEMENT) out.subarray(i, i + values.BYTES_PER_ELEMENT).reverse();
+  return out;
 }
 
+/** Reverses the bytes of each float32 (big-endian hosts). */
 function swapBytes(values: Float32Array): void {
-  const view = new DataView(values.buffer, values.byteOffset, values.byteLength);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, view.getFloat32(i * 4, true), false);
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
 }
 
 function describe(x: unknown): string {
