@@ -50,7 +50,7 @@ export interface AppDeps {
   guard?: Guard;
   /** Shared systems reported by health (API.md §12); none for one embedded process. */
   dependencies?: readonly Dependency[];
-  /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
+  /** The rate limit that runs before routing: per caller with valid credentials, else per IP (http/middleware/rate-limit.ts). */
   rateLimit?: RequestHandler;
 }
 

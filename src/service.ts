@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
-import { authGuard } from './auth/authenticator.js';
+import { authGuard, validCaller } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
 import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
@@ -104,11 +104,15 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
-  const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
-  const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
+  const guard = options.guard ?? authGuard(auth.credentials);
+  const rateLimit = rateLimits({
+    limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore,
+    // A guard put in by a test knows callers the credentials do not: every request then counts per address.
+    identify: options.guard ? undefined : (req, res) => validCaller(req, res, auth.credentials),
+  });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit: limits.preAuth, store, jobs,
+    guard, rateLimit, store, jobs,
   });
   let stopRetention = () => {};
   return {
