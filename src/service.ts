@@ -12,6 +12,7 @@ import { authGuard, validCaller } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
 import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
+import type { Dependency } from './dependencies.js';
 import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/execution-providers.js';
 import { PredictionCache } from './inference/prediction-cache.js';
@@ -23,6 +24,8 @@ import { JobService, type JobTuning } from './jobs/job-service.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { ServiceMetrics } from './metrics/service-metrics.js';
+import { redisStores } from './rate-limit/fail-open-store.js';
+import { RedisLink } from './rate-limit/redis-link.js';
 import { servingChain } from './inference/runner-chain.js';
 import { startRetention } from './store/retention.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -104,25 +107,33 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
+  // REDIS_URL: one rate budget across replicas (API.md §12); a store given by the embedder wins.
+  const redis = config.redisUrl !== undefined && !options.rateLimitStore
+    ? new RedisLink(config.redisUrl, logger, { onFailOpen: () => metrics.rateLimitStoreErrors.inc() })
+    : undefined;
+  const dependencies: Dependency[] = redis ? [redis] : [];
   const guard = options.guard ?? authGuard(auth.credentials);
   const rateLimit = rateLimits({
-    limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore,
+    limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore ?? (redis ? redisStores(redis) : undefined),
     // A guard put in by a test knows callers the credentials do not: every request then counts per address.
     identify: options.guard ? undefined : (req, res) => validCaller(req, res, auth.credentials),
   });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit, store, jobs,
+    guard, rateLimit, store, jobs, dependencies,
   });
   let stopRetention = () => {};
   return {
     config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
     devToken: auth.devToken,
     async start() {
+      // In parallel with loading the models; an unreachable Redis does not stop the start.
+      const redisStarted = redis?.start();
       await watcher.baseline();
       await registry.loadAll();
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
       await jobs.start();
+      await redisStarted;
       lifecycle.started = true;
       watcher.start();
     },
@@ -133,6 +144,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       await jobs.stop(0);
       await registry.close();
       store.close();
+      await redis?.close();
     },
   };
 }
