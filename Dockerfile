@@ -22,12 +22,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# onnxruntime-node's install script: `skip` keeps the CPU binaries that ship in
-# the npm package and downloads nothing; `cuda12` fetches the CUDA 12 provider.
-# The environment variable wins over .npmrc's onnxruntime-node-install=skip.
+# onnxruntime-node's own install script is denied in package.json allowScripts;
+# the project's postinstall runs it only when asked: `skip` keeps the CPU
+# binaries that ship in the npm package and downloads nothing, `cuda12` fetches
+# the CUDA 12 provider.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
 ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL}
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
+COPY scripts/install-cuda-provider.mjs ./scripts/
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -302,8 +302,9 @@ async function main(): Promise<void> {
     positive_label: 'approved',
     threshold: 0.5,
     confidence: { high: 0.8, medium: 0.6 },
+    // No default_version: the latest ready version serves (API.md §11), so an
+    // uploaded version 3 serves as soon as it is ready.
     batching: { max_batch_size: 1024, max_delay_ms: 1 },
-    default_version: '2',
   };
   writeJson(repoPath('models', 'loan-approval', 'model.json'), config);
 

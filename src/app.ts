@@ -7,10 +7,10 @@ import express, { Router, type Express, type NextFunction, type Request, type Re
 import type { Config } from './config.js';
 import type { Dependency } from './dependencies.js';
 import { AppError, notFound } from './errors.js';
-import type { ProviderSelector } from './inference/execution-providers.js';
-import type { PredictService } from './inference/predict-service.js';
-import type { ModelManager } from './inference/model-manager.js';
-import type { ModelRegistry } from './inference/registry.js';
+import type { ProviderSelector } from './inference/runtime/execution-providers.js';
+import type { PredictService } from './inference/prediction/predict-service.js';
+import type { ModelManager } from './inference/serving/model-manager.js';
+import type { ModelRegistry } from './inference/serving/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics/service-metrics.js';

@@ -5,9 +5,9 @@
  */
 import './ort-env.js';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { StartupError } from './errors.js';
+import { createHttpServer } from './http/listener.js';
 import { createLogger } from './logger.js';
 import { createService, PACKAGE_VERSION } from './service.js';
 import { installShutdown } from './shutdown.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   }
   // The one secret ever printed (API.md §11): one line on stdout, ready to paste.
   if (service.devToken) process.stdout.write(`export TOKEN=${service.devToken}\n`);
-  const server = createServer(service.app);
+  const server = createHttpServer(service.app, config);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });

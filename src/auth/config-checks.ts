@@ -4,7 +4,7 @@
  * NODE_ENV=production the service must have authentication configured and
  * exact CORS origins: no `*`.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config-types.js';
 import { loadApiKeys } from './api-keys.js';
 import { KeyConfigError, loadJwtKeys } from './jwt-keys.js';
 import { authConfigured } from './setup.js';

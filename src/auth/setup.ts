@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Config } from '../config.js';
+import type { Config } from '../config-types.js';
 import type { Logger } from '../logger.js';
 import { loadApiKeys } from './api-keys.js';
 import type { Credentials } from './authenticator.js';

@@ -5,16 +5,16 @@
  * /predict/batch, docs/performance.md). Label and model strings are escaped
  * once per batch; numbers are written as JSON.stringify writes them.
  *
- * Only the plain shapes are handled — a classification row {model,
- * model_version, prediction, probability, probabilities, confidence} or a
- * regression row {model, model_version, prediction} — with finite numbers;
+ * Only the plain shapes are handled — a classification row {prediction,
+ * probability, probabilities, confidence} or a regression row {prediction}
+ * (the model is said once, in `data`: API.md §4) — with finite numbers;
  * for anything else (explanations, a new field, NaN) the answer is
  * undefined and the caller uses JSON.stringify.
  */
-import type { BatchData } from '../inference/predict-service.js';
+import type { BatchData } from '../inference/prediction/predict-service.js';
 
-const CLASSIFICATION_KEYS = 'model,model_version,prediction,probability,probabilities,confidence';
-const REGRESSION_KEYS = 'model,model_version,prediction';
+const CLASSIFICATION_KEYS = 'prediction,probability,probabilities,confidence';
+const REGRESSION_KEYS = 'prediction';
 const CONFIDENCE: Record<string, string> = { high: '"high"', medium: '"medium"', low: '"low"' };
 
 /** Raised inside the writer when a row does not fit; caught below. */
@@ -31,6 +31,7 @@ type Row = Record<string, unknown>;
 /** JSON.stringify(data), faster, for batches of plain rows; undefined for anything else. */
 export function batchDataJson(data: BatchData, labels: readonly string[] | undefined): string | undefined {
   const rows = data.predictions as unknown as Row[];
+  // Every row's key order is the first's: they are built by one code path (classify / the regression branch).
   if (rows.length === 0) return undefined;
   const keys = Object.keys(rows[0]!).join(',');
   const classification = labels !== undefined && keys === CLASSIFICATION_KEYS;
@@ -55,18 +56,14 @@ export function batchDataJson(data: BatchData, labels: readonly string[] | undef
         }
         const best = index.get(row.prediction as string);
         const confidence = CONFIDENCE[row.confidence as string];
-        if (best === undefined || confidence === undefined || row.model !== data.model || row.model_version !== data.model_version) {
-          throw new NotPlain();
-        }
+        if (best === undefined || confidence === undefined) throw new NotPlain();
         // The probability is that of the predicted label: its text is already written.
         const probability = row.probability === probs[labels[best]!] ? texts[best]! : num(row.probability);
-        parts[i] = `${head},"prediction":${names[best]},"probability":${probability},"probabilities":{${probabilities}},"confidence":${confidence}}`;
+        parts[i] = `{"prediction":${names[best]},"probability":${probability},"probabilities":{${probabilities}},"confidence":${confidence}}`;
       }
     } else {
       for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        if (row.model !== data.model || row.model_version !== data.model_version) throw new NotPlain();
-        parts[i] = `${head},"prediction":${num(row.prediction)}}`;
+        parts[i] = `{"prediction":${num(rows[i]!.prediction)}}`;
       }
     }
     return `${head},"count":${num(data.count)},"predictions":[${parts.join(',')}]}`;

@@ -7,8 +7,8 @@
 import { hasScope, type Caller } from '../auth/caller.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { newId, type PredictService } from '../inference/predict-service.js';
-import type { ModelRegistry } from '../inference/registry.js';
+import { newId, type PredictService } from '../inference/prediction/predict-service.js';
+import type { ModelRegistry } from '../inference/serving/registry.js';
 import type { JobRow, JobStore } from '../store/store.js';
 import { allowedHostSet, callbackUrlProblem } from './callback-url.js';
 import { JOB_ID, webhookJob } from './job-view.js';

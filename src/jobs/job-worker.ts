@@ -8,9 +8,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ModelVersion } from '../inference/model-version.js';
-import { batchData, type PredictService, type RowResult } from '../inference/predict-service.js';
-import type { ModelRegistry } from '../inference/registry.js';
+import type { ModelVersion } from '../inference/serving/model-version.js';
+import { batchData, type PredictService, type RowResult } from '../inference/prediction/predict-service.js';
+import type { ModelRegistry } from '../inference/serving/registry.js';
 import type { JobRequest, JobRow, JobStore } from '../store/store.js';
 
 export interface WorkerDeps {

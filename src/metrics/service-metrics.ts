@@ -5,7 +5,7 @@
  * part of the contract.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ModelState } from '../inference/model-version.js';
+import type { ModelState } from '../inference/serving/model-version.js';
 
 /** What a model registry must show for `model_state` (kept structural to avoid an import cycle). */
 export interface ModelStateSource {

@@ -1,7 +1,12 @@
 /**
- * Group commit: items saved during one turn of the event loop are written
- * together, in one transaction, on the next turn (setImmediate), and every
- * caller's promise settles once that transaction has committed. A record is
+ * Group commit: items saved while one callback and the promise jobs it set
+ * off run are written together, in one transaction, as soon as they have all
+ * run (process.nextTick fires after the microtask queue drains), and every
+ * caller's promise settles once that transaction has committed. A dynamic
+ * batch answers all its requests in one such drain, so their records share a
+ * commit; a lone request's record is written without waiting for another
+ * turn of the event loop (issue 12: a setImmediate here cost every request
+ * at c=1 one more turn). A record is
  * still written before its response is sent (API.md §11), but concurrent
  * predictions (a dynamic batch answers tens of them at once) share one
  * commit instead of paying one each: the per-prediction commit was the
@@ -56,7 +61,7 @@ export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
         queue.push({ item, resolve, reject });
         if (!scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          process.nextTick(flush);
         }
       });
     },

@@ -4,7 +4,7 @@
  * recorded. Registers its own before/after hooks.
  */
 import { after, before } from 'node:test';
-import type { ModelChange } from '../../src/inference/model-changes.js';
+import type { ModelChange } from '../../src/inference/serving/model-changes.js';
 import { copyModels, type ScratchRepository } from './repository.js';
 import { startServer, type TestServer } from './server.js';
 

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config.js';
+import { createHttpServer } from '../../src/http/listener.js';
 import { createLogger } from '../../src/logger.js';
 import { createService, type Service, type ServiceOptions } from '../../src/service.js';
 
@@ -79,7 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   const service = createService(config, createLogger(config.logLevel, sink), options.service);
   if (!options.listenBeforeStart) await service.start();
-  const server = createServer(service.app);
+  const server = createHttpServer(service.app, service.config);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

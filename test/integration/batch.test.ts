@@ -23,8 +23,9 @@ describe('POST /api/v1/predict/batch', () => {
       assert.equal(r.body.data.model_version, '2');
       for (let i = 0; i < rows.length; i++) {
         const one = await t.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: rows[i] } });
-        const { id, ...single } = one.body.data;
+        const { id, model, model_version, ...single } = one.body.data;
         assert.match(id, /^pred_/);
+        assert.deepEqual([model, model_version], ['loan-approval', '2']);
         assert.deepEqual(r.body.data.predictions[i], single, `row ${i}`);
       }
       assert.equal(r.body.meta.model, 'loan-approval');
@@ -39,9 +40,18 @@ describe('POST /api/v1/predict/batch', () => {
         assert.equal(r.body.data.predictions[i].probability, one.body.data.probability, `row ${i}`);
       }
     });
-    it('serves a regression batch', async () => {
+    it('says the model once, in data: a classifier row is {prediction, probability, probabilities, confidence}', async () => {
+      const r = await batch({ model: 'loan-approval', instances: applicants(3) });
+      for (const row of r.body.data.predictions) {
+        assert.deepEqual(Object.keys(row), ['prediction', 'probability', 'probabilities', 'confidence']);
+      }
+      const explained = await batch({ model: 'loan-approval', instances: applicants(2), options: { explain: true } });
+      assert.deepEqual(Object.keys(explained.body.data.predictions[0]), ['prediction', 'probability', 'probabilities', 'confidence', 'explanation']);
+    });
+    it('serves a regression batch of {prediction} rows', async () => {
       const r = await batch({ model: 'house-price', instances: [SAMPLES['house-price'], { ...SAMPLES['house-price'], area_sqm: 300 }] });
       assert.equal(r.status, 200);
+      assert.deepEqual(r.body.data.predictions.map((row: object) => Object.keys(row)), [['prediction'], ['prediction']]);
       assert.ok(r.body.data.predictions[1].prediction > r.body.data.predictions[0].prediction);
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ModelRunner } from '../../src/inference/runtime.js';
+import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
 import { DOMINANT, EXPLAIN_MODELS_DIR, LINEAR } from '../fixtures/build-explain-models.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 import { shippedConfig } from '../helpers/repository.js';
@@ -74,7 +74,8 @@ describe('POST /api/v1/predict with options.explain', () => {
       const top = data.explanation.top_features as Array<{ feature: string; importance: number }>;
       assert.equal(top.length, 5);
       assert.equal(top[0]!.feature, 'credit_score');
-      assert.equal(top[0]!.importance, Math.abs(data.probability - base.probabilities[data.prediction]));
+      // Probabilities are printed as the shortest decimals of float32 values; the importance is their exact difference.
+      assert.equal(top[0]!.importance, Math.abs(Math.fround(data.probability) - Math.fround(base.probabilities[data.prediction])));
       assert.ok(top[0]!.importance > 0);
       for (const f of top.slice(1)) assert.equal(f.importance, 0, f.feature);
       // Ties keep the model's feature order.

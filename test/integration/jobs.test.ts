@@ -46,6 +46,7 @@ describe('POST /api/v1/predict/batch as an async job', () => {
       const sync = await submit({ model: 'loan-approval', instances: rows, options: { explain: true, top_k: 2 } });
       assert.equal(sync.status, 200);
       assert.deepEqual(job.result, sync.body.data);
+      assert.equal('model' in job.result.predictions[0], false, 'a job row does not repeat the model');
     });
   });
 

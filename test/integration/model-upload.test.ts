@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { ModelChange } from '../../src/inference/model-changes.js';
+import type { ModelChange } from '../../src/inference/serving/model-changes.js';
 import { copyModels, shippedModel, type ScratchRepository } from '../helpers/repository.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
@@ -47,8 +47,8 @@ describe('PUT /api/v1/models/{name}/versions/{version}', () => {
       assert.deepEqual(changes.at(-1), { model: 'loan-approval', kind: 'added', versions: ['3'] });
     });
 
-    it('leaves the pinned default version serving', async () => {
-      assert.equal((await predictLoan()).body.data.model_version, '2');
+    it('serves the new, higher version by default as soon as it is ready (no pin shipped)', async () => {
+      assert.equal((await predictLoan()).body.data.model_version, '3');
     });
   });
 

@@ -41,6 +41,15 @@ describe('GET /api/v1/models/{name}', () => {
     assert.deepEqual(Object.keys(d.batching).sort(), ['max_batch_size', 'max_delay_ms']);
     assert.equal(r.body.meta.request_id, r.headers.get('x-request-id'));
   });
+  it('links to itself at /api/v1/models/<name>, as the list does (API.md §11)', async () => {
+    const d = (await t.call('GET', '/api/v1/models/loan-approval')).body.data;
+    assert.equal(d.links.self, '/api/v1/models/loan-approval');
+  });
+  it('pins no default version out of the box: the latest ready version serves', async () => {
+    const d = (await t.call('GET', '/api/v1/models/loan-approval')).body.data;
+    assert.equal('default_version' in d, false);
+    assert.equal(d.version, '2');
+  });
   it('describes iris with its ONNX-ML outputs and no threshold', async () => {
     const d = (await t.call('GET', '/api/v1/models/iris')).body.data;
     assert.deepEqual(d.labels, ['setosa', 'versicolor', 'virginica']);
@@ -65,6 +74,8 @@ describe('GET /api/v1/models/{name}/versions/{version}', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.data.version, '1');
     assert.equal(r.body.data.state, 'ready');
+    assert.equal(r.body.data.links.self, '/api/v1/models/loan-approval/versions/1');
+    assert.equal(r.body.data.links.model, '/api/v1/models/loan-approval');
   });
   it('answers 404 MODEL_NOT_FOUND for an unknown or malformed version', async () => {
     expectError(await t.call('GET', '/api/v1/models/loan-approval/versions/9'), 404, 'MODEL_NOT_FOUND');

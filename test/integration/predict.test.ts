@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { shippedModel } from '../helpers/repository.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -13,6 +15,29 @@ const loan = (features: Record<string, unknown> = {}, extra: Record<string, unkn
   predict({ model: 'loan-approval', features: { ...SAMPLES['loan-approval'], ...features }, ...extra });
 
 describe('POST /api/v1/predict', () => {
+  describe('its probabilities', () => {
+    it("are the shortest decimals (≤ 9 significant digits) that read back as ONNX Runtime's own float32 outputs", async () => {
+      const r = await loan();
+      const text = /"probabilities":\{"denied":([^,]+),"approved":([^}]+)\}/.exec(r.text);
+      assert.ok(text, r.text);
+      const session = await ort.InferenceSession.create(shippedModel('loan-approval', '2'));
+      const f = SAMPLES['loan-approval'];
+      const input = new Float32Array([f.age, f.income, f.credit_score, f.employment_years, f.loan_amount, ...new Array(35).fill(0)]);
+      const out = await session.run({ features: new ort.Tensor('float32', input, [8, 5]) });
+      const [denied, approved] = (out.probabilities!.data as Float32Array).subarray(0, 2);
+      await session.release();
+      assert.equal(Math.fround(Number(text[1])), denied);
+      assert.equal(Math.fround(Number(text[2])), approved);
+      for (const t of [text[1]!, text[2]!]) {
+        const digits = t.replace('.', '').replace(/^0+/, '').length;
+        assert.ok(digits <= 9, `${t} has ${digits} significant digits`);
+        for (let p = 1; p < digits; p++) {
+          assert.notEqual(Math.fround(Number(Number(t).toPrecision(p))), Math.fround(Number(t)), `${t} is not the shortest`);
+        }
+      }
+    });
+  });
+
   describe('with valid loan-approval features', () => {
     it('answers 200 with a binary prediction from the latest version', async () => {
       const r = await loan();

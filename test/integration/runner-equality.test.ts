@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ProviderSelector } from '../../src/inference/execution-providers.js';
-import { OnnxRunner } from '../../src/inference/onnx-runner.js';
+import { ProviderSelector } from '../../src/inference/runtime/execution-providers.js';
+import { OnnxRunner } from '../../src/inference/runtime/onnx-runner.js';
 import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
 import { MODELS_DIR } from '../helpers/server.js';
 

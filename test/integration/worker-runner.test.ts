@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ProviderSelector } from '../../src/inference/execution-providers.js';
-import { OnnxRunner, type OnnxRunnerOptions } from '../../src/inference/onnx-runner.js';
-import { WorkerRunner } from '../../src/inference/worker-runner.js';
+import { ProviderSelector } from '../../src/inference/runtime/execution-providers.js';
+import { OnnxRunner, type OnnxRunnerOptions } from '../../src/inference/runtime/onnx-runner.js';
+import { WorkerRunner } from '../../src/inference/runtime/worker-runner.js';
 import { shippedConfig, shippedOnnx, tempRepository, type TempRepository } from '../helpers/repository.js';
 import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
 import { MODELS_DIR, SAMPLES, startServer, type TestServer } from '../helpers/server.js';

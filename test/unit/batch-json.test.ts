@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchDataJson } from '../../src/http/batch-json.js';
-import type { BatchData } from '../../src/inference/predict-service.js';
+import type { BatchData } from '../../src/inference/prediction/predict-service.js';
 
 const f = Math.fround;
 function classification(labels: string[], probs: number[][], extra: Record<string, unknown> = {}): BatchData {
   const predictions = probs.map((p) => {
     const best = p.indexOf(Math.max(...p));
     return {
-      model: 'm"odel', model_version: '2', prediction: labels[best]!, probability: p[best]!,
+      prediction: labels[best]!, probability: p[best]!,
       probabilities: Object.fromEntries(labels.map((l, i) => [l, p[i]!])),
       confidence: p[best]! >= 0.8 ? 'high' : p[best]! >= 0.6 ? 'medium' : 'low', ...extra,
     };
@@ -25,8 +25,8 @@ describe('batchDataJson', () => {
   });
   it('writes exactly what JSON.stringify writes for regression rows', () => {
     const data = { model: 'house-price', model_version: '1', count: 2, predictions: [
-      { model: 'house-price', model_version: '1', prediction: f(123.456) },
-      { model: 'house-price', model_version: '1', prediction: -0 },
+      { prediction: f(123.456) },
+      { prediction: -0 },
     ] } as unknown as BatchData;
     assert.equal(batchDataJson(data, undefined), JSON.stringify(data));
   });
@@ -34,6 +34,7 @@ describe('batchDataJson', () => {
     const labels = ['a', 'b'];
     assert.equal(batchDataJson(classification(labels, [[0.4, 0.6]], { explanation: { method: 'x' } }), labels), undefined);
     assert.equal(batchDataJson(classification(labels, [[0.4, 0.6]], { id: 'pred_1' }), labels), undefined);
+    assert.equal(batchDataJson(classification(labels, [[0.4, 0.6]], { model: 'm"odel' }), labels), undefined);
     assert.equal(batchDataJson(classification(labels, [[0.4, Number.NaN]]), labels), undefined);
     assert.equal(batchDataJson({ model: 'a', model_version: '1', count: 0, predictions: [] }, labels), undefined);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { DynamicBatcher, type BatcherOptions } from '../../src/inference/batcher.js';
-import type { ModelRunner, RunOutput } from '../../src/inference/runtime.js';
+import { DynamicBatcher, type BatcherOptions } from '../../src/inference/runtime/batcher.js';
+import type { ModelRunner, RunOutput } from '../../src/inference/runtime/model-runner.js';
 
 /** A runner whose output row i is 10 × the first column of input row i; records the rows of each run. */
 function tensRunner(delayMs = 0): ModelRunner & { runs: number[] } {
@@ -21,24 +21,37 @@ function tensRunner(delayMs = 0): ModelRunner & { runs: number[] } {
 }
 
 const options = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
-  maxBatchSize: 64, maxDelayMs: 0, maxQueue: 1024, timeoutMs: 30_000, width: 2, ...o,
+  maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024, timeoutMs: 30_000, width: 2, ...o,
 });
 const row = (...values: number[]) => new Float32Array(values.flatMap((v) => [v, 0]));
 
 describe('DynamicBatcher', () => {
-  it('runs requests that arrive together in one run and gives each its own rows', async () => {
+  it('runs a request that finds the runner idle at once, in the same turn', () => {
+    const inner = tensRunner();
+    const b = new DynamicBatcher(inner, options({ maxDelayMs: 1000 }));
+    void b.run(row(1), 1);
+    assert.deepEqual(inner.runs, [1], 'the run started before run() returned');
+  });
+  it('runs what queued behind a run together, and gives each request its own rows', async () => {
     const inner = tensRunner();
     const b = new DynamicBatcher(inner, options());
-    const results = await Promise.all([b.run(row(1), 1), b.run(row(2, 3), 2), b.run(row(4), 1)]);
-    assert.deepEqual(inner.runs, [4]);
-    assert.deepEqual(results.map((r) => [...r.data]), [[10], [20, 30], [40]]);
-    assert.deepEqual(results.map((r) => r.dims), [[1, 1], [2, 1], [1, 1]]);
+    const results = await Promise.all([b.run(row(9), 1), b.run(row(1), 1), b.run(row(2, 3), 2), b.run(row(4), 1)]);
+    assert.deepEqual(inner.runs, [1, 4]);
+    assert.deepEqual(results.map((r) => [...r.data]), [[90], [10], [20, 30], [40]]);
+    assert.deepEqual(results.map((r) => r.dims), [[1, 1], [1, 1], [2, 1], [1, 1]]);
+  });
+  it('with maxDelayMs 0, runs each request alone', async () => {
+    const inner = tensRunner();
+    const b = new DynamicBatcher(inner, options({ maxDelayMs: 0 }));
+    await Promise.all([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1)]);
+    assert.deepEqual(inner.runs, [1, 1, 1]);
   });
   it('never puts more than maxBatchSize rows in one run', async () => {
     const inner = tensRunner();
     const b = new DynamicBatcher(inner, options({ maxBatchSize: 6 }));
     await Promise.all(Array.from({ length: 10 }, (_, i) => b.run(row(i, i, i), 3)));
     assert.ok(inner.runs.every((n) => n <= 6), String(inner.runs));
+    assert.ok(inner.runs.includes(6), `queued requests were batched: ${inner.runs}`);
     assert.equal(inner.runs.reduce((a, n) => a + n, 0), 30);
   });
   it('batches what queued during a run into the next run', async () => {
@@ -59,9 +72,10 @@ describe('DynamicBatcher', () => {
   });
   it('refuses with SERVICE_OVERLOADED (503, Retry-After) when the queue is full', async () => {
     const b = new DynamicBatcher(tensRunner(), options({ maxQueue: 2 }));
-    const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1)]);
-    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected']);
-    const err = (settled[2] as PromiseRejectedResult).reason as AppError;
+    // The first runs at once (it leaves the queue); two wait behind it; the fourth finds the queue full.
+    const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1), b.run(row(4), 1)]);
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    const err = (settled[3] as PromiseRejectedResult).reason as AppError;
     assert.equal(err.code, 'SERVICE_OVERLOADED');
     assert.equal(err.status, 503);
     assert.equal(err.headers?.['Retry-After'], '1');
@@ -79,55 +93,27 @@ describe('DynamicBatcher', () => {
     const settled = await Promise.allSettled([b.run(row(1), 1), b.run(row(2), 1)]);
     assert.ok(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'boom'));
   });
-  describe('while a batch is filling', () => {
-    const turn = () => new Promise((r) => setImmediate(r));
-    it('keeps collecting while each turn of the event loop brings more requests, then runs without waiting out maxDelayMs', async () => {
-      const inner = tensRunner();
-      const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
-      const started = performance.now();
-      const all = [b.run(row(1), 1), b.run(row(2), 1)];
-      await turn();
-      all.push(b.run(row(3), 1));
-      await turn();
-      all.push(b.run(row(4), 1));
-      const results = await Promise.all(all);
-      assert.deepEqual(inner.runs, [4]);
-      assert.deepEqual(results.map((r) => r.data[0]), [10, 20, 30, 40]);
-      assert.ok(performance.now() - started < 150, 'cut as soon as a turn brought nothing new');
-    });
-    it('cuts the batch after maxDelayMs even while requests keep arriving', async () => {
-      const inner = tensRunner();
-      const b = new DynamicBatcher(inner, options({ maxDelayMs: 5 }));
-      const pending: Array<Promise<RunOutput>> = [b.run(row(1), 1), b.run(row(2), 1)];
-      const started = performance.now();
-      let firstRunAt = 0;
-      while (performance.now() - started < 60) {
-        pending.push(b.run(row(3), 1));
-        if (inner.runs.length > 0 && firstRunAt === 0) firstRunAt = performance.now() - started;
-        await turn();
-      }
-      await Promise.all(pending);
-      assert.ok(firstRunAt > 0 && firstRunAt < 40, `first run after ${firstRunAt} ms`);
-      assert.ok(inner.runs.length > 1);
-    });
-    it('after a run of several requests, collects behind the first one that comes back', async () => {
+  describe('under a steady stream of requests', () => {
+    it('never waits on an idle runner: a lone request after a busy run runs at once', async () => {
       const inner = tensRunner(5);
       const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
       await Promise.all([b.run(row(1), 1), b.run(row(2), 1), b.run(row(3), 1)]);
-      const next = [b.run(row(4), 1)];
-      await turn();
-      next.push(b.run(row(5), 1), b.run(row(6), 1));
-      await Promise.all(next);
-      assert.deepEqual(inner.runs, [3, 3]);
-    });
-    it('runs a lone request at once when the last run was a lone request too', async () => {
-      const inner = tensRunner();
-      const b = new DynamicBatcher(inner, options({ maxDelayMs: 200 }));
-      await b.run(row(1), 1);
       const started = performance.now();
-      await b.run(row(2), 1);
+      await b.run(row(4), 1);
       assert.ok(performance.now() - started < 100);
-      assert.deepEqual(inner.runs, [1, 1]);
+      assert.deepEqual(inner.runs, [1, 2, 1]);
+    });
+    it('collects while a slow run is in progress, whatever maxDelayMs, and runs it all at the end', async () => {
+      const inner = tensRunner(30);
+      const b = new DynamicBatcher(inner, options({ maxDelayMs: 1 }));
+      const first = b.run(row(1), 1);
+      const later: Array<Promise<RunOutput>> = [];
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 3));
+        later.push(b.run(row(i), 1));
+      }
+      await Promise.all([first, ...later]);
+      assert.deepEqual(inner.runs, [1, 5]);
     });
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExecutionProvider } from '../../src/config.js';
 import { StartupError } from '../../src/errors.js';
-import { ProviderSelector } from '../../src/inference/execution-providers.js';
+import { ProviderSelector } from '../../src/inference/runtime/execution-providers.js';
 
 /** A session factory on a machine where CUDA is (or is not) installed; records what was tried. */
 function machine(cuda: boolean, modelOk = true) {

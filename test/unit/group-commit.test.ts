@@ -13,6 +13,31 @@ describe('groupCommit', () => {
     await g.save(4);
     assert.deepEqual(writes, [[1, 2, 3], [4]]);
   });
+  it('groups the saves of promise continuations that run in one microtask drain (a batch answering its requests)', async () => {
+    const writes: number[][] = [];
+    const g = groupCommit<number>((items) => void writes.push([...items]));
+    let answer!: () => void;
+    const batch = new Promise<void>((r) => (answer = r));
+    // Each "request" awaits the batch, then a step of its own, then saves.
+    const requests = [1, 2, 3].map(async (n) => {
+      await batch;
+      await Promise.resolve();
+      await g.save(n);
+    });
+    answer();
+    await Promise.all(requests);
+    assert.deepEqual(writes, [[1, 2, 3]]);
+  });
+  it('writes a lone save before the next turn of the event loop', async () => {
+    const writes: number[][] = [];
+    const g = groupCommit<number>((items) => void writes.push([...items]));
+    let writtenAtNextTurn = -1;
+    setImmediate(() => (writtenAtNextTurn = writes.length));
+    await g.save(1);
+    assert.equal(writes.length, 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writtenAtNextTurn, 1, 'committed before the check phase ran');
+  });
   it('fails only the item whose write fails, when a group fails', async () => {
     const committed: number[] = [];
     const g = groupCommit<number>((items) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModelVersion } from '../../src/inference/model-version.js';
-import { PredictionCache } from '../../src/inference/prediction-cache.js';
+import type { ModelVersion } from '../../src/inference/serving/model-version.js';
+import { PredictionCache } from '../../src/inference/prediction/prediction-cache.js';
 
 const version = (name: string, v: string) => ({ name, version: v, featureNames: ['a', 'b'] }) as unknown as ModelVersion;
 const v1 = version('m', '1');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { releaseWhenIdle } from '../../src/inference/idle-release.js';
-import { instrumentRunner } from '../../src/inference/instrumented-runner.js';
-import { composeWrappers } from '../../src/inference/runner-chain.js';
-import type { ModelVersion } from '../../src/inference/model-version.js';
-import type { ModelRunner, RunOutput } from '../../src/inference/runtime.js';
+import { releaseWhenIdle } from '../../src/inference/runtime/idle-release.js';
+import { instrumentRunner } from '../../src/inference/runtime/instrumented-runner.js';
+import { composeWrappers } from '../../src/inference/runtime/runner-chain.js';
+import type { ModelVersion } from '../../src/inference/serving/model-version.js';
+import type { ModelRunner, RunOutput } from '../../src/inference/runtime/model-runner.js';
 
 /** A runner whose runs take `ms` and which records what happened to it. */
 function slowRunner(ms: number) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClassifierSpec } from '../../src/inference/model-config.js';
-import { classify, confidenceOf, outputWidth, packRows } from '../../src/inference/tensor.js';
+import type { ClassifierSpec } from '../../src/inference/serving/model-config.js';
+import { classify, confidenceOf, outputWidth, packRows } from '../../src/inference/prediction/tensor.js';
 
 const binary: ClassifierSpec = {
   labels: ['denied', 'approved'], positiveIndex: 1, threshold: 0.5, confidence: { high: 0.8, medium: 0.6 },

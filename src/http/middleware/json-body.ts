@@ -11,7 +11,6 @@
 import { parse as parseContentType, type ContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../../errors.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { readBody } from './read-body.js';
 
 const ENCODINGS = new Set(['gzip', 'deflate', 'identity']);
@@ -68,7 +67,6 @@ function checkHeaders(req: Request, hasBody: boolean): void {
 
 /** Parses the raw bytes into req.body. */
 function parse(req: Request, buffer: Buffer | undefined): void {
-  if (buffer && nestsDeeperThan(buffer)) throw invalidJson(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let text = buffer && buffer.length > 0 ? buffer.toString('utf8') : '';
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw invalidJson('The request body is empty; send a JSON object');

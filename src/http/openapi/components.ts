@@ -85,15 +85,19 @@ export const responseSchemas = {
     },
   },
   RowResult: {
-    type: 'object', required: ['model', 'model_version', 'prediction'],
+    type: 'object', required: ['prediction'], description: 'One batch row; the model is said once, in the batch data',
     properties: {
-      model: str, model_version: str,
       prediction: { type: ['string', 'number'], description: 'a label (classification) or a number (regression)' },
       probability: num, probabilities: { type: 'object', additionalProperties: num },
       confidence: { enum: ['high', 'medium', 'low'] }, explanation: ref('Explanation'),
     },
   },
-  Prediction: { allOf: [ref('RowResult'), { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^pred_' } } }] },
+  Prediction: {
+    allOf: [ref('RowResult'), {
+      type: 'object', required: ['id', 'model', 'model_version'],
+      properties: { id: { type: 'string', pattern: '^pred_' }, model: str, model_version: str },
+    }],
+  },
   PredictionRecord: {
     allOf: [ref('Prediction'), {
       type: 'object', required: ['created_at', 'features', 'options'],

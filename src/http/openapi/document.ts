@@ -3,8 +3,8 @@
  * schema files the validator compiles plus each ready model's feature schema,
  * so the document cannot drift from what the service accepts.
  */
-import type { ModelRegistry } from '../../inference/registry.js';
-import { warmUpValue } from '../../inference/model-version.js';
+import type { ModelRegistry } from '../../inference/serving/registry.js';
+import { warmUpValue } from '../../inference/serving/model-version.js';
 import type { Scope } from '../guard.js';
 import { envelope, requestSchemas, responseSchemas } from './components.js';
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import type { ModelRegistry } from '../../inference/registry.js';
+import type { ModelRegistry } from '../../inference/serving/registry.js';
 import { sendDocument } from '../envelope.js';
 import { buildDocument } from '../openapi/document.js';
 import { requestSchemas } from '../openapi/components.js';

@@ -5,8 +5,8 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { serviceUnavailable } from '../../errors.js';
-import type { ModelRegistry } from '../../inference/registry.js';
-import type { ProviderSelector } from '../../inference/execution-providers.js';
+import type { ModelRegistry } from '../../inference/serving/registry.js';
+import type { ProviderSelector } from '../../inference/runtime/execution-providers.js';
 import type { Lifecycle } from '../../lifecycle.js';
 import { dependencyReport, type Dependency } from '../../dependencies.js';
 import { sendError, sendSuccess } from '../envelope.js';

@@ -8,14 +8,14 @@
 import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, modelNotFound } from '../../errors.js';
-import type { ModelManager } from '../../inference/model-manager.js';
-import type { ModelRegistry } from '../../inference/registry.js';
-import { MODEL_NAME, MODEL_VERSION } from '../../inference/repository.js';
+import type { ModelManager } from '../../inference/serving/model-manager.js';
+import type { ModelRegistry } from '../../inference/serving/registry.js';
+import { MODEL_NAME, MODEL_VERSION } from '../../inference/serving/repository.js';
 import { sendSuccess } from '../envelope.js';
 import type { Guard } from '../guard.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { Handlers } from '../route.js';
-import { modelDetail } from './models.js';
+import { modelDetail } from './model-view.js';
 
 export interface ModelAdminOptions {
   uploadLimitBytes: number;

@@ -2,11 +2,11 @@
 import { Router, type Request, type Response } from 'express';
 import { callerOf } from '../../auth/caller.js';
 import { modelNotFound } from '../../errors.js';
-import type { PredictService } from '../../inference/predict-service.js';
+import type { PredictService } from '../../inference/prediction/predict-service.js';
 import type { JobService } from '../../jobs/job-service.js';
 import { jobLink } from '../../jobs/job-view.js';
-import type { ModelVersion } from '../../inference/model-version.js';
-import { MODEL_NAME } from '../../inference/repository.js';
+import type { ModelVersion } from '../../inference/serving/model-version.js';
+import { MODEL_NAME } from '../../inference/serving/repository.js';
 import { batchDataJson } from '../batch-json.js';
 import { context, sendSuccess, sendSuccessJson } from '../envelope.js';
 import type { Guard } from '../guard.js';

@@ -8,9 +8,9 @@
  * in one batched run (more only when they exceed the model's batch limit), so
  * the cost is bounded and the answer deterministic.
  */
-import type { ModelVersion } from './model-version.js';
-import { warmUpValue } from './model-version.js';
-import type { RunOutput } from './runtime.js';
+import type { ModelVersion } from '../serving/model-version.js';
+import { warmUpValue } from '../serving/model-version.js';
+import type { RunOutput } from '../runtime/model-runner.js';
 import type { Classification, Features } from './tensor.js';
 import { packRows } from './tensor.js';
 
@@ -44,7 +44,7 @@ function scoreOf(version: ModelVersion, answer: Answer, output: RunOutput, row: 
   const label = spec.labels.indexOf((answer as Classification).prediction);
   if (width === 1) {
     const p = output.data[row]!;
-    return label === spec.positiveIndex ? p : 1 - p;
+    return label === spec.positiveIndex ? p : Math.fround(1 - p);
   }
   return output.data[row * width + label]!;
 }
@@ -87,7 +87,8 @@ export async function explainRows(
     }
   }
   return answers.map((answer, r) => {
-    const original = 'probability' in answer ? answer.probability : answer.prediction;
+    // The answer holds the shortest decimal of a float32 (float32-decimal.ts): back to the model's exact value.
+    const original = Math.fround('probability' in answer ? answer.probability : answer.prediction);
     const ranked = version.featureNames.map((feature, i) => ({
       feature,
       importance: Math.abs(original - scores[r * n + i]!),

@@ -3,7 +3,7 @@
  * schemas/model-config.schema.json) and what the service derives from it once
  * per model version: the feature schema and the classifier settings.
  */
-import { schemaValidator } from '../validation/ajv.js';
+import { schemaValidator } from '../../validation/ajv.js';
 
 export interface FeatureSpec {
   name: string;

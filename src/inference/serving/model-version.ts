@@ -6,18 +6,18 @@
  */
 import { existsSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
-import type { ExecutionProvider } from '../config.js';
-import { StartupError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { ajv } from '../validation/ajv.js';
-import type { ProviderSelector } from './execution-providers.js';
+import type { ExecutionProvider } from '../../config.js';
+import { StartupError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { ajv } from '../../validation/ajv.js';
+import type { ProviderSelector } from '../runtime/execution-providers.js';
 import {
   batchingOf, classifierSpec, featureSchema, runnerOf, type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
-import { OnnxRunner } from './onnx-runner.js';
-import type { ModelRunner, TensorInfo } from './runtime.js';
-import { outputWidth } from './tensor.js';
-import { WorkerRunner } from './worker-runner.js';
+import { OnnxRunner } from '../runtime/onnx-runner.js';
+import type { ModelRunner, TensorInfo } from '../runtime/model-runner.js';
+import { outputWidth } from '../prediction/tensor.js';
+import { WorkerRunner } from '../runtime/worker-runner.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 

@@ -12,10 +12,10 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ExecutionProvider } from '../config.js';
+import type { ExecutionProvider } from '../../config.js';
 import type { OnnxRunnerOptions } from './onnx-runner.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './onnx-worker.js';
-import type { ModelRunner, RunOutput, TensorInfo } from './runtime.js';
+import type { ModelRunner, RunOutput, TensorInfo } from './model-runner.js';
 
 const EXT = extname(fileURLToPath(import.meta.url));
 const WORKER_URL = new URL(`./onnx-worker${EXT}`, import.meta.url);

@@ -2,8 +2,9 @@
  * Pure tensor logic: packing feature objects into one Float32Array and
  * turning output tensors into predictions. No I/O, no ORT: unit-tested alone.
  */
-import type { ClassifierSpec } from './model-config.js';
-import type { RunOutput } from './runtime.js';
+import { float32Decimal } from './float32-decimal.js';
+import type { ClassifierSpec } from '../serving/model-config.js';
+import type { RunOutput } from '../runtime/model-runner.js';
 
 export type Features = Record<string, number>;
 
@@ -61,7 +62,8 @@ export function classify(
   if (width === 1) {
     const p = data[row]!;
     probs[positiveIndex!] = p;
-    probs[1 - positiveIndex!] = 1 - p;
+    // The complement in the model's own precision, so that it prints as a float32 too.
+    probs[1 - positiveIndex!] = Math.fround(1 - p);
   } else {
     for (let k = 0; k < labels.length; k++) probs[k] = data[row * width + k]!;
   }
@@ -72,13 +74,14 @@ export function classify(
     best = 0;
     for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k;
   }
+  // Decisions on the exact float32 values; answers in their shortest decimals
+  // (each reads back as the same float32: float32-decimal.ts).
   const probabilities: Record<string, number> = {};
-  for (let k = 0; k < labels.length; k++) probabilities[labels[k]!] = probs[k]!;
-  const probability = probs[best]!;
+  for (let k = 0; k < labels.length; k++) probabilities[labels[k]!] = float32Decimal(probs[k]!);
   return {
     prediction: labels[best]!,
-    probability,
+    probability: probabilities[labels[best]!]!,
     probabilities,
-    confidence: confidenceOf(probability, spec.confidence),
+    confidence: confidenceOf(probs[best]!, spec.confidence),
   };
 }

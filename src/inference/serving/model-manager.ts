@@ -8,10 +8,10 @@
  * changes nothing.
  */
 import { join } from 'node:path';
-import { AppError, modelNotFound, validationError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { schemaValidator } from '../validation/ajv.js';
-import { DetailCollector } from '../validation/details.js';
+import { AppError, modelNotFound, validationError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { schemaValidator } from '../../validation/ajv.js';
+import { DetailCollector } from '../../validation/details.js';
 import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';

@@ -5,9 +5,9 @@
  * loads its CUDA provider library only then (it is installed by
  * ONNXRUNTIME_NODE_INSTALL=cuda12 at `npm install` time).
  */
-import type { ExecutionProvider } from '../config.js';
-import { StartupError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { ExecutionProvider } from '../../config.js';
+import { StartupError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 
 /** Creates whatever needs a provider (a session) on exactly these providers. */
 export type CreateOn<T> = (providers: ExecutionProvider[]) => Promise<T>;

@@ -3,8 +3,8 @@
  * place that turns a (name, version?) request into a ready version, or into
  * MODEL_NOT_FOUND / MODEL_NOT_READY.
  */
-import { modelNotFound, modelNotReady } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { modelNotFound, modelNotReady } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { ModelConfig } from './model-config.js';
 import { ModelChanges, type ModelChangeKind, type ModelChangeListener } from './model-changes.js';
 import { ModelVersion, type LoadOptions, type ModelState } from './model-version.js';

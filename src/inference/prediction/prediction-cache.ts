@@ -7,7 +7,7 @@
  * changes (a replaced file keeps its version string).
  */
 import { LRUCache } from 'lru-cache';
-import type { ModelVersion } from './model-version.js';
+import type { ModelVersion } from '../serving/model-version.js';
 import type { Features } from './tensor.js';
 
 /** The explanation length when options.top_k is not given (API.md §4). */

@@ -3,7 +3,7 @@
  * cut-offs, batching and the pinned default version. They change how
  * predictions are shaped, never the graph, so they apply without a reload.
  */
-import type { ErrorDetail } from '../errors.js';
+import type { ErrorDetail } from '../../errors.js';
 import type { ModelConfig } from './model-config.js';
 import type { ModelEntry } from './registry.js';
 

@@ -1,28 +1,24 @@
 /**
  * Dynamic batching (Triton-style), as a ModelRunner around a ModelRunner.
- * Requests that arrive together are run together, up to the model's
+ * Requests that wait together are run together, up to the model's
  * `max_batch_size` rows, and each gets its own rows of the output back.
  *
- * When a batch is cut: the queue is flushed on the next turn of the event
- * loop (setImmediate), after every request that arrived in the same I/O
- * phase has joined, so a lone request on an idle queue runs at once. When
- * several wait (or one waits right after a run of several) and they do not
- * fill a batch, the batcher keeps collecting
- * for one more turn of the event loop at a time, for as long as each turn
- * brings new requests and at most `max_delay_ms`; the first turn that brings
- * none cuts the batch. This matters most for runners that block the event
- * loop (in-thread ONNX runs): while a run blocks, nothing is read, and the
- * callers it answers send their next requests over the following turns;
- * cutting the next batch at once would split them into ever smaller batches
- * (measured on the heavy benchmark model at c=64: 27 rows per run on
- * average instead of 64). For worker-thread runners, requests gather while
- * the run is in flight and go as one batch when it ends.
+ * When a batch is cut — Triton's rule (issue 12): run what is queued now.
+ * A request that finds the runner idle runs at once, in the same turn of the
+ * event loop: for a model whose run costs microseconds, waiting to collect
+ * costs more than it saves. Requests collect only while a run is in
+ * progress, and go together the moment it ends (a run of an in-thread ONNX
+ * session is preceded by onnxruntime-node's own setImmediate, so every
+ * request read in the same I/O phase joins the queue behind the first; for
+ * worker-thread runners, requests gather for the whole run). `max_delay_ms`
+ * bounds that collection: a request never waits for a batch to fill, only
+ * for the run ahead of it, and 0 turns batching across requests off.
  *
  * The queue is bounded (SERVICE_OVERLOADED when full: fail fast rather than
  * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
  */
-import { AppError } from '../errors.js';
-import type { ModelRunner, RunOutput } from './runtime.js';
+import { AppError } from '../../errors.js';
+import type { ModelRunner, RunOutput } from './model-runner.js';
 
 /** What the batcher reports about its queue (inference_queue_* metrics). */
 export interface QueueObserver {
@@ -61,13 +57,7 @@ export class DynamicBatcher implements ModelRunner {
   private readonly queue: Pending[] = [];
   /** Rows waiting in the queue. */
   private queuedRows = 0;
-  private scheduled = false;
   private running = false;
-  /** Requests in the last run and when it ended: a busy batcher collects even behind one request. */
-  private lastBatch = 0;
-  private lastRunEnd = 0;
-  /** While collecting a batch: when collecting began and the queue length at the last turn. */
-  private collecting: { since: number; seen: number } | undefined;
   private closed = false;
   /** Runs made, for tests and the benchmark (inference_runs_total counts them too). */
   runs = 0;
@@ -97,46 +87,21 @@ export class DynamicBatcher implements ModelRunner {
       this.queue.push({ input, rows, enqueued: performance.now(), resolve, reject });
       this.queuedRows += rows;
       this.options.observer?.depth(this.queue.length);
-      this.schedule();
+      // An idle runner runs at once; a busy one takes the queue when its run ends.
+      if (!this.running) this.flush();
     });
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
-
-  /**
-   * Cuts one batch from the head of the queue and runs it, unless the batch
-   * is still filling: the batcher is busy, fewer rows than a batch wait, the
-   * last turn of the event loop brought more, and `maxDelayMs` has not passed
-   * since collecting began. Then it looks again on the next turn.
-   */
+  /** Cuts one batch from the head of the queue (at most maxBatchSize rows, or one request when maxDelayMs is 0) and runs it. */
   private flush(): void {
     if (this.running || this.queue.length === 0) return;
     const now = performance.now();
     this.expire(now);
     if (this.queue.length === 0) return;
-    const { maxBatchSize, maxDelayMs } = this.options;
-    // Concurrency is evident when several wait, or when one waits right
-    // after a run of several (the others it answered are on their way back).
-    const busy = this.queue.length > 1 || (this.lastBatch > 1 && now - this.lastRunEnd < maxDelayMs);
-    if (busy && maxDelayMs > 0 && this.queuedRows < maxBatchSize) {
-      const c = (this.collecting ??= { since: now, seen: 0 });
-      if (this.queue.length > c.seen && now - c.since < maxDelayMs) {
-        c.seen = this.queue.length;
-        this.schedule();
-        return;
-      }
-    }
-    this.collecting = undefined;
+    const maxRows = this.options.maxDelayMs > 0 ? this.options.maxBatchSize : 0;
     const batch: Pending[] = [];
     let rows = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= maxBatchSize)) {
+    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= maxRows)) {
       const p = this.queue.shift()!;
       batch.push(p);
       rows += p.rows;
@@ -158,8 +123,6 @@ export class DynamicBatcher implements ModelRunner {
       for (const p of batch) p.reject(err);
     } finally {
       this.running = false;
-      this.lastBatch = batch.length;
-      this.lastRunEnd = performance.now();
       // Whatever queued during the run has waited long enough: go again at once.
       if (this.queue.length > 0) this.flush();
     }

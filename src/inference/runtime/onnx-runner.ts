@@ -5,11 +5,11 @@
  * thread (onnxruntime issues #26968, #19611), which is why it stays behind
  * this interface.
  */
-import '../ort-env.js';
+import '../../ort-env.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ExecutionProvider } from '../config.js';
+import type { ExecutionProvider } from '../../config.js';
 import type { ProviderSelector } from './execution-providers.js';
-import type { ModelRunner, RunOutput, TensorInfo } from './runtime.js';
+import type { ModelRunner, RunOutput, TensorInfo } from './model-runner.js';
 
 /** ORT element types as KServe / Triton datatypes. */
 const DATATYPES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import type { ModelRunner } from './runtime.js';
+import type { ModelRunner } from './model-runner.js';
 
 /** The parts of a runner that a wrapper passes through unchanged. */
 export function passThrough(inner: ModelRunner): Pick<ModelRunner, 'executionProvider' | 'inputs' | 'outputs'> {

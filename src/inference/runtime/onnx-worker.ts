@@ -3,12 +3,12 @@
  * InferenceSession, the same 8-row padding) and answers run requests posted
  * by the main thread, transferring the output buffer back.
  */
-import '../ort-env.js';
+import '../../ort-env.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ExecutionProvider } from '../config.js';
+import type { ExecutionProvider } from '../../config.js';
 import { ProviderSelector } from './execution-providers.js';
 import { OnnxRunner } from './onnx-runner.js';
-import type { RunOutput } from './runtime.js';
+import type { RunOutput } from './model-runner.js';
 
 /** What the main thread passes at start. */
 export interface WorkerInit {

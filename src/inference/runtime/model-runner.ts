@@ -3,7 +3,7 @@
  * implements it, and dynamic batching or a worker-thread runner can wrap it
  * without touching routes or the predict service.
  */
-import type { ExecutionProvider } from '../config.js';
+import type { ExecutionProvider } from '../../config.js';
 
 /** A tensor as the API describes it (KServe-style datatype, -1 for a dynamic dimension). */
 export interface TensorInfo {

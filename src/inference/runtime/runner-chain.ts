@@ -9,12 +9,12 @@
  *                    together run together, so the instrumentation below it sees
  *                    whole batches, which is what inference_batch_size shows
  */
-import type { ServiceMetrics } from '../metrics/service-metrics.js';
+import type { ServiceMetrics } from '../../metrics/service-metrics.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { instrumentRunner } from './instrumented-runner.js';
-import type { ModelVersion } from './model-version.js';
+import type { ModelVersion } from '../serving/model-version.js';
 import { DynamicBatcher } from './batcher.js';
-import type { ModelRunner } from './runtime.js';
+import type { ModelRunner } from './model-runner.js';
 
 export type RunnerWrapper = (runner: ModelRunner, version: ModelVersion) => ModelRunner;
 

@@ -14,7 +14,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { applySettings } from './model-settings.js';
 import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';

@@ -7,7 +7,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { passThrough } from './pass-through.js';
-import type { ModelRunner } from './runtime.js';
+import type { ModelRunner } from './model-runner.js';
 
 /** Wraps `inner` so that dispose() waits until no run is in flight for a whole event-loop turn. */
 export function releaseWhenIdle(inner: ModelRunner): ModelRunner {

@@ -4,15 +4,16 @@
  * packs the rows into one tensor, runs it in as few runs as the model's batch
  * limit allows, and shapes the results. Never sees req or res.
  */
+import { float32Decimal } from './float32-decimal.js';
 import { randomUUID } from 'node:crypto';
-import { AppError, modelNotFound, validationError, type ErrorDetail } from '../errors.js';
-import type { RecordStore } from '../store/store.js';
-import { schemaValidator } from '../validation/ajv.js';
-import { DetailCollector } from '../validation/details.js';
+import { AppError, modelNotFound, validationError, type ErrorDetail } from '../../errors.js';
+import type { RecordStore } from '../../store/store.js';
+import { schemaValidator } from '../../validation/ajv.js';
+import { DetailCollector } from '../../validation/details.js';
 import { explainRows, type Explanation } from './explain.js';
-import type { ModelVersion } from './model-version.js';
+import type { ModelVersion } from '../serving/model-version.js';
 import { DEFAULT_TOP_K, PredictionCache } from './prediction-cache.js';
-import type { ModelRegistry } from './registry.js';
+import type { ModelRegistry } from '../serving/registry.js';
 import { classify, packRows, type Classification, type Features } from './tensor.js';
 
 export interface PredictOptions {
@@ -55,7 +56,8 @@ export interface BatchData {
   model: string;
   model_version: string;
   count: number;
-  predictions: Array<{ model: string; model_version: string } & RowResult>;
+  /** Rows in the order of the instances; the model is said once, above (API.md §4). */
+  predictions: RowResult[];
 }
 
 export interface PredictServiceOptions {
@@ -227,7 +229,7 @@ export class PredictService {
       for (let i = 0; i < n; i++) {
         results[start + i] = version.classifier
           ? classify(output, i, version.outputWidth, version.classifier, options?.threshold)
-          : { prediction: output.data[i * version.outputWidth]! };
+          : { prediction: float32Decimal(output.data[i * version.outputWidth]!) };
       }
     }
     if (options?.explain === true) {
@@ -239,9 +241,8 @@ export class PredictService {
 }
 
 /** The `data` of a batch answer (the synchronous answer and an async job's `result`). */
-export function batchData(version: ModelVersion, rows: readonly RowResult[]): BatchData {
-  const predictions = rows.map((row) => ({ model: version.name, model_version: version.version, ...row }));
-  return { model: version.name, model_version: version.version, count: predictions.length, predictions };
+export function batchData(version: ModelVersion, rows: RowResult[]): BatchData {
+  return { model: version.name, model_version: version.version, count: rows.length, predictions: rows };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

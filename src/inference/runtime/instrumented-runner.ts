@@ -1,7 +1,7 @@
 /** Times every ONNX run of a version and counts its rows (inference_* metrics of API.md §11). */
-import type { RunObserver } from '../metrics/service-metrics.js';
+import type { RunObserver } from '../../metrics/service-metrics.js';
 import { passThrough } from './pass-through.js';
-import type { ModelRunner } from './runtime.js';
+import type { ModelRunner } from './model-runner.js';
 
 /** Wraps `inner` so that each run is reported to `observer`, failed runs included. */
 export function instrumentRunner(inner: ModelRunner, observer: RunObserver): ModelRunner {
