@@ -5,11 +5,17 @@
  * `node dist/main.js`, NODE_ENV=production, JWT auth with a minted token,
  * rate limits set high, logging at info (to a file).
  *
+ * Beside the ceilings, a baseline of what a user would otherwise pick:
+ * FastAPI + uvicorn (uvloop, httptools) + scikit-learn (fastapi-server.py,
+ * Debian's python3 packages), pinned like the others.
+ *
  * Environment: BENCH_SECONDS [10] per measured cell, BENCH_WARMUP_SECONDS [3],
- * SOAK_SECONDS [60], BENCH_ONLY (comma list of groups: ceilings, service,
- * session, heavy, worker, cluster, soak), BENCH_README=0 to leave README.md
- * alone. Any non-2xx response or socket error fails the run (exit 1).
+ * SOAK_SECONDS [60], BENCH_ONLY (comma list of groups: ceilings, fastapi,
+ * service, sweep, mixed, session, heavy, worker, cluster, soak),
+ * BENCH_README=0 to leave README.md alone. Any non-2xx response or socket
+ * error fails the run (exit 1).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +23,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { heavyPredictBodies, loanBatchBodies, loanPredictBodies } from './bodies.js';
 import { HEAVY_FEATURES, writeHeavyModels } from './make-heavy-model.js';
-import { CAN_PIN, ROOT, cpuMs, rssMb, runJson, startNode, waitReady, type Running } from './procs.js';
+import { CAN_PIN, ROOT, cpuMs, rssMb, runJson, startCommand, startNode, waitReady, type Running } from './procs.js';
 import { renderReport, type Cell, type Results } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,10 +34,18 @@ const wants = (group: string) => !ONLY || ONLY.includes(group);
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
 const BATCH_ROWS = 1000;
+/** Batch sizes of the sweep (issue 12): how cost grows with work. BATCH_ROWS is the main batch cell. */
+const SWEEP_ROWS = [1, 10, 100, 10_000];
+const SWEEP_SECONDS = Math.min(SECONDS, 5);
+/** Mixed load: single predictions at this concurrency beside two clients posting MIXED_BATCH_ROWS-row batches. */
+const MIXED_SINGLES = 32;
+const MIXED_BATCH_ROWS = 10_000;
+const PYTHON = '/usr/bin/python3';
+const HAS_FASTAPI = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn, uvloop, httptools']).status === 0;
 
 const work = mkdtempSync(join(tmpdir(), 'onnx-serving-bench-'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const results: Results = { cells: [], rss: {}, session: {}, soak: undefined };
+const results: Results = { cells: [], rss: { byCell: {} }, session: {}, soak: undefined, notes: [] };
 const running = new Set<Running>();
 let port = 18_080 + Math.floor(Math.random() * 1000);
 
@@ -85,6 +99,38 @@ function start(args: string[], env: Record<string, string>, name: string, core: 
   return r;
 }
 
+/** The batch cells of the sweep for one server; RSS after each (when `pid` is the server's). */
+async function sweep(server: string, base: string, pid: number): Promise<void> {
+  for (const rows of SWEEP_ROWS) {
+    const cell = `/predict/batch ${rows.toLocaleString('en-US')} rows c=4`;
+    await load({ server, cell, connections: 4 }, `${base}/api/v1/predict/batch`, loanBatchBodies(work, 'loan-approval', rows), auth,
+      { pid, distinct: false, rows, seconds: SWEEP_SECONDS, warmup: 1 });
+    results.rss.byCell[`${server} ${cell}`] = rssMb(pid);
+  }
+}
+
+/** FastAPI + uvicorn + scikit-learn on the same three cells as the ceilings. */
+async function fastapiBaseline(predictBodies: string, batchBodies: string): Promise<void> {
+  if (!HAS_FASTAPI) {
+    const why = `FastAPI baseline SKIPPED: ${PYTHON} lacks fastapi/uvicorn/sklearn/uvloop/httptools ` +
+      '(apt-get install -y python3-fastapi python3-uvicorn python3-sklearn python3-uvloop python3-httptools)';
+    log(why);
+    results.notes.push(why);
+    return;
+  }
+  const p = port++;
+  const server = startCommand(SERVER_CORE, PYTHON, ['scripts/bench/fastapi-server.py', String(p)], {}, join(work, 'fastapi.log'));
+  running.add(server);
+  const base = `http://127.0.0.1:${p}`;
+  const first = (JSON.parse(readFileSync(predictBodies, 'utf8')) as string[])[0]!;
+  await waitReady(`${base}/api/v1/predict`, { method: 'POST', body: first, headers: { 'content-type': 'application/json' } }, 60_000, server.proc);
+  const name = 'FastAPI + sklearn';
+  await load({ server: name, cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, {}, { pid: server.pid });
+  await load({ server: name, cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, {}, { pid: server.pid });
+  await load({ server: name, cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, {}, { pid: server.pid, distinct: false, rows: BATCH_ROWS });
+  await stop(server);
+}
+
 async function stop(r: Running): Promise<void> {
   await r.stop();
   running.delete(r);
@@ -134,8 +180,17 @@ async function main(): Promise<void> {
     await ceiling('node:http', 'scripts/bench/bare-server.mjs', predictBodies, batchBodies);
     await ceiling('express', 'scripts/bench/express-server.mjs', predictBodies, batchBodies);
   }
+  if (wants('fastapi')) await fastapiBaseline(predictBodies, batchBodies);
+  if (wants('sweep') && wants('ceilings')) {
+    const p = port++;
+    const server = start(['scripts/bench/express-server.mjs', String(p)], {}, 'express-sweep');
+    const base = `http://127.0.0.1:${p}`;
+    await waitReady(`${base}/api/v1/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, 30_000, server.proc);
+    await sweep('express', base, server.pid);
+    await stop(server);
+  }
 
-  if (wants('service') || wants('soak')) {
+  if (wants('service') || wants('soak') || wants('sweep') || wants('mixed')) {
     const { server, base } = await startService('service', models);
     results.rss.idle = rssMb(server.pid);
     if (wants('service')) {
@@ -143,6 +198,18 @@ async function main(): Promise<void> {
       await load({ server: 'service', cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
       await load({ server: 'service', cell: `/predict/batch ${BATCH_ROWS} rows c=4`, connections: 4 }, `${base}/api/v1/predict/batch`, batchBodies, auth, { pid: server.pid, distinct: false, rows: BATCH_ROWS });
       results.rss.afterLoad = rssMb(server.pid);
+      results.rss.byCell[`service /predict/batch ${BATCH_ROWS} rows c=4`] = results.rss.afterLoad;
+    }
+    if (wants('sweep')) await sweep('service', base, server.pid);
+    if (wants('mixed')) {
+      // Single predictions alone, then beside two clients posting large synchronous batches (issue 12 point 8).
+      const url = `${base}/api/v1/predict`;
+      await load({ server: 'service', cell: `/predict c=${MIXED_SINGLES}`, connections: MIXED_SINGLES }, url, predictBodies, auth, { pid: server.pid });
+      const big = loanBatchBodies(work, 'loan-approval', MIXED_BATCH_ROWS);
+      await Promise.all([
+        load({ server: 'mixed', cell: `/predict c=${MIXED_SINGLES} beside 2 × ${MIXED_BATCH_ROWS.toLocaleString('en-US')}-row batches`, connections: MIXED_SINGLES }, url, predictBodies, auth),
+        load({ server: 'mixed', cell: `/predict/batch ${MIXED_BATCH_ROWS.toLocaleString('en-US')} rows c=2 beside singles`, connections: 2 }, `${base}/api/v1/predict/batch`, big, auth, { distinct: false, rows: MIXED_BATCH_ROWS }),
+      ]);
     }
     if (wants('soak')) {
       // Memory: RSS after a warm-up at c=64, then after SOAK_SECONDS more at c=64.

@@ -28,8 +28,13 @@ export interface Running {
 
 /** Starts a node script (pinned to `core`), its output appended to `logFile`. */
 export function startNode(core: number | undefined, args: string[], env: Record<string, string>, logFile: string): Running {
+  return startCommand(core, process.execPath, args, env, logFile);
+}
+
+/** Starts `command args` (pinned to `core`), its output appended to `logFile`. */
+export function startCommand(core: number | undefined, command: string, args: string[], env: Record<string, string>, logFile: string): Running {
   const fd = openSync(logFile, 'a');
-  const [cmd, argv] = pinned(core, process.execPath, args);
+  const [cmd, argv] = pinned(core, command, args);
   // taskset execs the command, so the child's pid is node's own.
   const proc = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   const exited = once(proc, 'exit');

@@ -1,6 +1,7 @@
 /**
  * The benchmark's one table, its ratios against the ceilings and the
- * targets of issue 4, as plain text (stdout) and Markdown (README.md).
+ * baseline, the targets of issues 4, 10, 11 and 12, the batch-size sweep and
+ * the mixed load, as plain text (stdout) and Markdown (README.md).
  */
 import { availableParallelism } from 'node:os';
 import { cpuModel } from './procs.js';
@@ -26,9 +27,11 @@ export interface SessionLoop {
 
 export interface Results {
   cells: Cell[];
-  rss: { idle?: number; afterLoad?: number; benchModels?: number };
+  rss: { idle?: number; afterLoad?: number; benchModels?: number; byCell: Record<string, number> };
   session: { small?: SessionLoop; heavy?: SessionLoop };
   soak: { rssBefore: number; rssAfter: number; requests: number; errors: number } | undefined;
+  /** Lines said about the run (a skipped group and why). */
+  notes: string[];
 }
 
 export interface RunInfo {
@@ -56,24 +59,33 @@ interface Target {
   met: boolean | undefined;
 }
 
+const FASTAPI = 'FastAPI + sklearn';
+const BATCH_CELL = '/predict/batch 1000 rows c=4';
+
+/** `a / b` of two cells' `key`, NaN when either is missing. */
+function over(a: Cell | undefined, b: Cell | undefined, key: 'rps' | 'rowsPerSec' = 'rps'): number {
+  return a && b ? a[key] / b[key] : NaN;
+}
+
+function atLeast(name: string, x: number, min: number): Target {
+  return { name, measured: ratio(x), target: `≥ ${min.toFixed(2)}×`, met: Number.isFinite(x) ? x >= min : undefined };
+}
+
 function targets(r: Results): Target[] {
   const out: Target[] = [];
-  const s64 = find(r, 'service', '/predict c=64');
-  const e64 = find(r, 'express', '/predict c=64');
-  const x = s64 && e64 ? s64.rps / e64.rps : NaN;
-  out.push({ name: '/predict c=64 req/s vs Express ceiling', measured: ratio(x), target: '≥ 1.00×', met: Number.isFinite(x) ? x >= 1 : undefined });
-  const s1 = find(r, 'service', '/predict c=1');
+  const svc = (cell: string) => find(r, 'service', cell);
+  out.push(atLeast('/predict c=64 req/s vs Express ceiling', over(svc('/predict c=64'), find(r, 'express', '/predict c=64')), 1));
+  out.push(atLeast('/predict c=64 req/s vs FastAPI + sklearn', over(svc('/predict c=64'), find(r, FASTAPI, '/predict c=64')), 2));
+  out.push(atLeast('/predict c=1 req/s vs FastAPI + sklearn', over(svc('/predict c=1'), find(r, FASTAPI, '/predict c=1')), 2));
+  const s1 = svc('/predict c=1');
   const e1 = find(r, 'express', '/predict c=1');
   const d = s1 && e1 ? s1.p50 - e1.p50 : NaN;
   out.push({ name: '/predict c=1 p50 minus Express ceiling p50', measured: Number.isFinite(d) ? `${d >= 0 ? '+' : ''}${d.toFixed(3)} ms` : '–', target: '≤ +0.050 ms', met: Number.isFinite(d) ? d <= 0.05 : undefined });
-  const sb = r.cells.find((c) => c.server === 'service' && c.cell.startsWith('/predict/batch'));
-  const eb = r.cells.find((c) => c.server === 'express' && c.cell.startsWith('/predict/batch'));
-  const b = sb && eb ? sb.rowsPerSec / eb.rowsPerSec : NaN;
-  out.push({ name: '/predict/batch rows/s vs Express ceiling', measured: ratio(b), target: '≥ 0.50×', met: Number.isFinite(b) ? b >= 0.5 : undefined });
+  out.push(atLeast('batch 1000 rows rows/s vs Express ceiling', over(svc(BATCH_CELL), find(r, 'express', BATCH_CELL), 'rowsPerSec'), 0.5));
+  out.push(atLeast('batch 1000 rows rows/s vs FastAPI + sklearn', over(svc(BATCH_CELL), find(r, FASTAPI, BATCH_CELL), 'rowsPerSec'), 15));
   const on = find(r, 'heavy, batching on', '/predict c=64');
   const off = find(r, 'heavy, batching off', '/predict c=64');
-  const h = on && off ? on.rps / off.rps : NaN;
-  out.push({ name: 'heavy c=64 req/s, batching on vs off', measured: ratio(h), target: '≥ 2.00×', met: Number.isFinite(h) ? h >= 2 : undefined });
+  out.push(atLeast('heavy c=64 req/s, batching on vs off', over(on, off), 2));
   out.push({
     name: 'heavy c=64 p99, batching on vs off',
     measured: on && off ? `${ms(on.p99)} vs ${ms(off.p99)} ms` : '–', target: 'no worse', met: on && off ? on.p99 <= off.p99 : undefined,
@@ -86,6 +98,18 @@ function targets(r: Results): Target[] {
   }
   return out;
 }
+
+/** The batch-size sweep: rows/s, p50 and RSS of the service at each size, beside the Express ceiling. */
+function sweepRows(r: Results): string[][] {
+  const sizes = [...new Set(r.cells.filter((c) => c.server === 'service' && /^\/predict\/batch [\d,]+ rows c=4$/.test(c.cell)).map((c) => c.cell))];
+  const rowsOf = (cell: string) => Number(/batch ([\d,]+) rows/.exec(cell)![1]!.replaceAll(',', ''));
+  return sizes.sort((a, b) => rowsOf(a) - rowsOf(b)).map((cell) => {
+    const s = find(r, 'service', cell)!;
+    const e = find(r, 'express', cell);
+    return [int(rowsOf(cell)), int(s.rowsPerSec), ms(s.p50), mb(r.rss.byCell[`service ${cell}`]), e ? int(e.rowsPerSec) : '–', ratio(over(s, e, 'rowsPerSec'))];
+  });
+}
+const SWEEP_HEAD = ['rows per request (c=4)', 'service rows/s', 'service p50 ms', 'service RSS', 'Express rows/s', 'vs Express'];
 
 function comparisons(r: Results): string[] {
   const lines: string[] = [];
@@ -102,7 +126,17 @@ function comparisons(r: Results): string[] {
   const { small, heavy } = r.session;
   if (small) lines.push(`in-process session.run, small model (loan-approval v2): batch 1 p50 ${ms(small.batch1_p50_ms)} ms (padded to 8 rows ${ms(small.padded8_p50_ms)} ms), batch 1000 ${int(small.batch1000_rows_per_s)} rows/s`);
   if (heavy) lines.push(`in-process session.run, heavy fixture: batch 1 p50 ${ms(heavy.batch1_p50_ms)} ms (padded to 8 rows ${ms(heavy.padded8_p50_ms)} ms), batch 1000 ${int(heavy.batch1000_rows_per_s)} rows/s`);
+  const alone = r.cells.find((c) => c.server === 'service' && /^\/predict c=\d+$/.test(c.cell) && c.connections === 32);
+  const mixed = r.cells.find((c) => c.server === 'mixed' && c.cell.startsWith('/predict c='));
+  const mixedBatch = r.cells.find((c) => c.server === 'mixed' && c.cell.startsWith('/predict/batch'));
+  if (alone && mixed) {
+    lines.push(`mixed load: single predictions c=32 p99 ${ms(mixed.p99)} ms beside two clients posting 10,000-row batches, against ${ms(alone.p99)} ms alone ` +
+      `(${ratio(mixed.p99 / alone.p99)}; p50 ${ms(mixed.p50)} vs ${ms(alone.p50)} ms; req/s ${int(mixed.rps)} vs ${int(alone.rps)}` +
+      `${mixedBatch ? `; the batches meanwhile ${int(mixedBatch.rowsPerSec)} rows/s, p50 ${ms(mixedBatch.p50)} ms` : ''})`);
+  }
+  pair('FastAPI + sklearn vs Express ceiling, /predict c=64 req/s', find(r, FASTAPI, '/predict c=64'), find(r, 'express', '/predict c=64'));
   lines.push(`service RSS: idle ${mb(r.rss.idle)}, after the load cells ${mb(r.rss.afterLoad)}; bench-model process (3 heavy + 2 small) ${mb(r.rss.benchModels)}`);
+  lines.push(...r.notes);
   return lines;
 }
 
@@ -119,6 +153,7 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
   });
   const head = ['server', 'cell', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'vs Express'];
   const t = targets(r);
+  const sweep = sweepRows(r);
   const machine = `${availableParallelism()} cores (nproc), ${cpuModel()}, Node ${process.version}`;
   const env = [
     info.seconds !== 10 ? `BENCH_SECONDS=${info.seconds}` : '',
@@ -137,9 +172,10 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
     '',
     line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line),
     '',
-    'Targets (issue 4):',
+    'Targets (issues 4 and 12):',
     ...t.map((x) => `  ${x.met === undefined ? '  n/a' : x.met ? '  met' : 'MISSED'}  ${x.name}: ${x.measured} (target ${x.target})`),
     '',
+    ...(sweep.length > 0 ? ['Batch-size sweep:', `  ${SWEEP_HEAD.join(' | ')}`, ...sweep.map((row) => `  ${row.join(' | ')}`), ''] : []),
     ...comparisons(r).map((l) => `  ${l}`),
   ].join('\n');
 
@@ -150,9 +186,10 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
     '',
     md(head), md(head.map((_, i) => (i < 2 ? '---' : '--:'))), ...rows.map(md),
     '',
-    md(['target (issue 4)', 'measured', 'target', '']), md(['---', '--:', '--:', '---']),
+    md(['target (issues 4 and 12)', 'measured', 'target', '']), md(['---', '--:', '--:', '---']),
     ...t.map((x) => md([x.name, x.measured, x.target, x.met === undefined ? 'n/a' : x.met ? 'met' : '**missed**'])),
     '',
+    ...(sweep.length > 0 ? ['How cost grows with batch size:', '', md(SWEEP_HEAD), md(SWEEP_HEAD.map(() => '--:')), ...sweep.map(md), ''] : []),
     ...comparisons(r).map((l) => `- ${l}`),
   ].join('\n');
   return { text, markdown };
