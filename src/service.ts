@@ -76,6 +76,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
   const metrics = new ServiceMetrics();
+  // REDIS_URL: one rate budget across replicas (API.md §12); a store given by the embedder wins.
+  // First, so that a URL node-redis refuses stops the start before anything is opened.
+  const redis = config.redisUrl !== undefined && !options.rateLimitStore
+    ? new RedisLink(config.redisUrl, logger, { onFailOpen: () => metrics.rateLimitStoreErrors.inc() })
+    : undefined;
   const registry = new ModelRegistry(config.modelRepository, {
     providers,
     intraOpThreads: config.intraOpThreads,
@@ -107,10 +112,6 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
-  // REDIS_URL: one rate budget across replicas (API.md §12); a store given by the embedder wins.
-  const redis = config.redisUrl !== undefined && !options.rateLimitStore
-    ? new RedisLink(config.redisUrl, logger, { onFailOpen: () => metrics.rateLimitStoreErrors.inc() })
-    : undefined;
   const dependencies: Dependency[] = redis ? [redis] : [];
   const guard = options.guard ?? authGuard(auth.credentials);
   const rateLimit = rateLimits({

@@ -17,6 +17,7 @@
  */
 import { createClient } from 'redis';
 import type { Dependency, DependencyState } from '../dependencies.js';
+import { StartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** A reply of a raw Redis command, as rate-limit-redis expects it. */
@@ -39,7 +40,7 @@ const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000)
 export class RedisLink implements Dependency {
   readonly name = 'redis' as const;
   readonly timeoutMs: number;
-  private readonly client;
+  private readonly client: ReturnType<typeof createClient>;
   private readonly probeMs: number;
   private readonly onFailOpen: () => void;
   private current: DependencyState = 'unavailable';
@@ -52,11 +53,16 @@ export class RedisLink implements Dependency {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.probeMs = options.probeMs ?? 2000;
     this.onFailOpen = options.onFailOpen ?? (() => {});
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: this.timeoutMs, reconnectStrategy },
-    });
+    try {
+      this.client = createClient({
+        url,
+        disableOfflineQueue: true,
+        socket: { connectTimeout: this.timeoutMs, reconnectStrategy },
+      });
+    } catch {
+      // node-redis's own message may quote the URL, password included: never pass it on.
+      throw new StartupError('REDIS_URL is not a Redis URL node-redis accepts: expected redis://[user:password@]host:port[/db], db an integer');
+    }
     // Without a listener an 'error' event would crash the process; the state machine logs instead.
     this.client.on('error', () => {});
     // Back as soon as the socket is: one PING confirms it.

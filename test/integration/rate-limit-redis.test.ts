@@ -9,9 +9,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { StartupError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { createService } from '../../src/service.js';
 import { sample } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { expectError, SAMPLES, startServer, testToken, type TestServer } from '../helpers/server.js';
+import { expectError, MODELS_DIR, SAMPLES, startServer, TEST_JWT_SECRET, testToken, type TestServer } from '../helpers/server.js';
 
 const PREDICT = { model: 'iris', features: SAMPLES.iris };
 const LIMITS = { RATE_LIMIT_PREDICT_PER_MIN: '4', RATE_LIMIT_DEFAULT_PER_MIN: '3' };
@@ -74,9 +79,11 @@ describe('rate limits with REDIS_URL (two services, one Redis)', () => {
     expectError(await a.call('GET', '/api/v1/nope', { auth: false }), 404, 'NOT_FOUND');
     expectError(await b.call('GET', '/api/v1/models', { auth: false }), 429, 'RATE_LIMIT_EXCEEDED');
   });
-  it('counts no store error while Redis answers', async () => {
+  it('counts no store error while Redis answers, and logs no express-rate-limit warning', async () => {
     assert.equal(await storeErrors(a), 0);
     assert.equal(await storeErrors(b), 0);
+    assert.ok(!JSON.stringify([...a.logs, ...b.logs]).includes('ERR_ERL'));
+    assert.deepEqual([...a.logs, ...b.logs].filter((l) => Number(l.level) >= 40), []);
   });
 
   describe('when Redis stops', () => {
@@ -197,5 +204,18 @@ describe('with a REDIS_URL whose password Redis refuses', () => {
     assert.ok(!body.includes(PASSWORD));
     assert.ok(!JSON.stringify(t.logs).includes(PASSWORD), 'the password is not in the logs');
     assert.equal(logsSaying(t, 'Redis unavailable').length, 1);
+  });
+});
+
+describe('with a REDIS_URL of the right scheme that node-redis cannot use (a database that is not a number)', () => {
+  it('stops the start with a StartupError naming REDIS_URL, without the password', () => {
+    const config = loadConfig({ MODEL_REPOSITORY: MODELS_DIR, AUTH_JWT_SECRET: TEST_JWT_SECRET, REDIS_URL: 'redis://user:s3cret-pw-91@127.0.0.1:6379/not-a-db' });
+    const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+    assert.throws(() => createService(config, silent), (err: unknown) => {
+      assert.ok(err instanceof StartupError);
+      assert.match(err.message, /^REDIS_URL /);
+      assert.ok(!err.message.includes('s3cret-pw-91'));
+      return true;
+    });
   });
 });
