@@ -31,6 +31,7 @@ import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
 import { recordsRouter } from './http/routes/records.js';
 import { oipRouter } from './http/v2/oip-router.js';
+import { oipErrorHandler } from './http/v2/oip-response.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {
@@ -52,7 +53,7 @@ export interface AppDeps {
   guard?: Guard;
   /** Shared systems reported by health (API.md §12); none for one embedded process. */
   dependencies?: readonly Dependency[];
-  /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
+  /** The rate limit that runs before routing: per caller with valid credentials, else per IP (http/middleware/rate-limit.ts). */
   rateLimit?: RequestHandler;
   /** The Open Inference Protocol's data plane: /v2 is served when given (API.md §13). */
   dataPlane?: DataPlane;
@@ -88,6 +89,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(corsPolicy(config.corsOrigins));
   if (deps.rateLimit) app.use(deps.rateLimit);
   app.use(checkPathEncoding);
+  // A 429 or a bad path under /v2 answers in the protocol's shape, {"error": "..."} (API.md §13).
+  if (deps.dataPlane) app.use('/v2', oipErrorHandler(logger));
 
   // The predict routes first, and /metrics after /api/v1: every router a
   // prediction walks past costs it a few microseconds (docs/performance.md).

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
-import { authGuard, type Credentials } from './auth/authenticator.js';
+import { authGuard, validCaller, type Credentials } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
-import { rateLimits, type LimiterName, type RateLimits } from './http/middleware/rate-limit.js';
+import { rateLimits, type LimiterName, type RateLimiter } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
+import type { Dependency } from './dependencies.js';
 import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/runtime/execution-providers.js';
 import { DataPlane } from './inference/prediction/dataplane.js';
@@ -24,6 +25,8 @@ import { JobService, type JobTuning } from './jobs/job-service.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { ServiceMetrics } from './metrics/service-metrics.js';
+import { redisStores } from './rate-limit/fail-open-store.js';
+import { RedisLink } from './rate-limit/redis-link.js';
 import { servingChain } from './inference/runtime/runner-chain.js';
 import { startRetention } from './store/retention.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -56,7 +59,7 @@ export interface Service {
   dataPlane: DataPlane;
   /** The configured credentials and per-caller budgets, for doors without Express (gRPC). */
   credentials: Credentials;
-  spendBudget: RateLimits['spend'];
+  spendBudget: RateLimiter['spend'];
   /** The development token to print once at start; set only when no auth is configured outside production. */
   devToken?: string;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
@@ -79,6 +82,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
   const metrics = new ServiceMetrics();
+  // REDIS_URL: one rate budget across replicas (API.md §12); a store given by the embedder wins.
+  // First, so that a URL node-redis refuses stops the start before anything is opened.
+  const redis = config.redisUrl !== undefined && !options.rateLimitStore
+    ? new RedisLink(config.redisUrl, logger, { onFailOpen: () => metrics.rateLimitStoreErrors.inc() })
+    : undefined;
   const registry = new ModelRegistry(config.modelRepository, {
     providers,
     intraOpThreads: config.intraOpThreads,
@@ -110,23 +118,31 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
-  const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
-  const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
+  const dependencies: Dependency[] = redis ? [redis] : [];
+  const guard = options.guard ?? authGuard(auth.credentials);
+  const rateLimit = rateLimits({
+    limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore ?? (redis ? redisStores(redis) : undefined),
+    // A guard put in by a test knows callers the credentials do not: every request then counts per address.
+    identify: options.guard ? undefined : (req, res) => validCaller(req, res, auth.credentials),
+  });
   const dataPlane = new DataPlane({ registry, lifecycle, version: PACKAGE_VERSION, maxBatchSize: config.maxBatchSize });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit: limits.preAuth, store, jobs, dataPlane,
+    guard, rateLimit, store, jobs, dependencies, dataPlane,
   });
   let stopRetention = () => {};
   return {
     config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
-    dataPlane, credentials: auth.credentials, spendBudget: limits.spend,
+    dataPlane, credentials: auth.credentials, spendBudget: rateLimit.spend,
     devToken: auth.devToken,
     async start() {
+      // In parallel with loading the models; an unreachable Redis does not stop the start.
+      const redisStarted = redis?.start();
       await watcher.baseline();
       await registry.loadAll();
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
       await jobs.start();
+      await redisStarted;
       lifecycle.started = true;
       watcher.start();
     },
@@ -137,6 +153,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       await jobs.stop(0);
       await registry.close();
       store.close();
+      await redis?.close();
     },
   };
 }

@@ -355,6 +355,22 @@ describe('OIP limits', () => {
       }
     });
   });
+  describe('when an address without credentials spent its budget', () => {
+    it('answers 429 in the protocol\'s shape, and never limits /v2/health', async () => {
+      const s = await startServer({ env: { RATE_LIMIT_DEFAULT_PER_MIN: '2' } });
+      try {
+        const anon = () => s.call('GET', '/v2/models/iris', { auth: false });
+        expectOipError(await anon(), 401);
+        expectOipError(await anon(), 401);
+        const over = await anon();
+        expectOipError(over, 429);
+        assert.ok(Number(over.headers.get('retry-after')) >= 1);
+        for (let i = 0; i < 4; i++) assert.equal((await s.call('GET', '/v2/health/ready', { auth: false })).status, 200);
+      } finally {
+        await s.close();
+      }
+    });
+  });
   describe('on a model that runs for tens of ms (the heavy fixture, in a worker)', () => {
     let heavy: ReturnType<typeof heavyRepository>;
     before(() => {
