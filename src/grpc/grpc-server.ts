@@ -16,7 +16,7 @@ import { hasScope } from '../auth/caller.js';
 import { insufficientScope } from '../auth/challenges.js';
 import { AppError, modelNotFound } from '../errors.js';
 import type { Scope } from '../http/guard.js';
-import type { Budget } from '../http/middleware/rate-limit.js';
+import { addressKey, type Budget, type LimiterName } from '../http/middleware/rate-limit.js';
 import type { DataPlane } from '../inference/prediction/dataplane.js';
 import { MODEL_NAME, MODEL_VERSION } from '../inference/serving/repository.js';
 import type { Logger } from '../logger.js';
@@ -27,8 +27,8 @@ import { grpcStatusOf } from './status.js';
 export interface GrpcDeps {
   dataPlane: DataPlane;
   credentials: Credentials;
-  /** Spends one request of a caller's budget; a 429 AppError when spent. */
-  spendBudget(budget: Budget, caller: string): Promise<AppError | undefined>;
+  /** Spends one request of a budget (a caller's, or 'ip' for an address); a 429 AppError when spent. */
+  spendBudget(budget: LimiterName, key: string): Promise<AppError | undefined>;
   logger: Logger;
   /** Largest message in either direction: 32 × BODY_LIMIT_BYTES. */
   maxMessageBytes: number;
@@ -58,17 +58,34 @@ function target(name: string, version: string): { name: string; version: string 
   return { name, version: version === '' ? undefined : version };
 }
 
+/** The IP of a grpc-js peer (`ipv4:1.2.3.4:5678`, `ipv6:[::1]:5678`). */
+function peerAddress(peer: string): string {
+  const m = /^ipv[46]:\[?([^\]]+?)\]?:\d+$/.exec(peer);
+  return m ? m[1]! : peer;
+}
+
 type Handler = (request: any, md: Metadata) => Promise<unknown> | unknown;
 
 export function createGrpcService(deps: GrpcDeps): UntypedServiceImplementation {
   const { dataPlane, credentials, logger } = deps;
 
-  /** Authenticates, authorizes and spends the caller's budget; throws a 401/403/429 AppError. */
+  /**
+   * Authenticates, authorizes and spends the caller's budget; throws a
+   * 401/403/429 AppError. As over HTTP, a call without valid credentials
+   * spends its address's budget (429 instead of 401 once it is spent).
+   */
   async function admit(md: Metadata, scope: Scope, budget: Budget, peer: string): Promise<void> {
-    const caller = identify({ headers: { authorization: first(md, 'authorization'), 'x-api-key': first(md, 'x-api-key') } }, credentials);
-    if (!hasScope(caller, scope)) throw insufficientScope(scope);
-    const spent = await deps.spendBudget(budget, caller.id === 'anonymous' ? `ip:${peer}` : caller.id);
+    const headers = { authorization: first(md, 'authorization'), 'x-api-key': first(md, 'x-api-key') };
+    let caller;
+    try {
+      caller = identify({ headers }, credentials);
+    } catch (err) {
+      const spent = await deps.spendBudget('ip', addressKey(peerAddress(peer)));
+      throw spent ?? err;
+    }
+    const spent = await deps.spendBudget(budget, caller.id === 'anonymous' ? addressKey(peerAddress(peer)) : caller.id);
     if (spent) throw spent;
+    if (!hasScope(caller, scope)) throw insufficientScope(scope);
   }
 
   /** One unary call: request id in and out, errors mapped to gRPC statuses, one log line. */

@@ -16,7 +16,7 @@ import { floats, inferenceClient } from '../helpers/grpc.js';
 import { freePort, startProcess, waitForStatus, type ServiceProcess } from '../helpers/process.js';
 import { TEST_JWT_SECRET, testToken } from '../helpers/server.js';
 
-const ROWS = 2048;
+const ROWS = 8192;
 const repo = mkdtempSync(join(tmpdir(), 'grpc-drain-models-'));
 let proc: ServiceProcess | undefined;
 after(() => {
@@ -26,12 +26,12 @@ after(() => {
 
 describe('npm start with GRPC_PORT, on SIGTERM', () => {
   it('lets a ModelInfer in flight finish, refuses calls after the close, and exits 0', async () => {
-    // An expensive model (a benchmark fixture), in a worker thread: a 2048-row call runs for seconds.
+    // An expensive model (a benchmark fixture), in a worker thread: an 8192-row call runs for seconds.
     writeHeavyModels(repo, [{ name: 'heavy', maxBatchSize: 256, maxDelayMs: 1, runner: 'worker' }]);
     const [port, grpcPort] = [await freePort(), await freePort()];
     proc = startProcess('npm', ['start', '--silent'], {
       PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), MODEL_REPOSITORY: repo,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET, SHUTDOWN_DRAIN_MS: '300', SHUTDOWN_TIMEOUT_MS: '60000',
+      AUTH_JWT_SECRET: TEST_JWT_SECRET, SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_TIMEOUT_MS: '60000',
       INFERENCE_TIMEOUT_MS: '60000', LOG_LEVEL: 'info',
     });
     await waitForStatus(`http://127.0.0.1:${port}/api/v1/health`, 200, proc, 120_000);

@@ -188,6 +188,24 @@ describe('gRPC limits', () => {
       await s.close();
     }
   });
+  it('answers RESOURCE_EXHAUSTED once an address without valid credentials spent its budget (as HTTP does)', async () => {
+    const s = await startServer({ env: { RATE_LIMIT_DEFAULT_PER_MIN: '2' } });
+    const g = await grpcBeside(s);
+    const c = inferenceClient(`127.0.0.1:${g.port}`);
+    try {
+      const bad = { authorization: 'Bearer not-a-token' };
+      assert.equal((await codeOf(c.call('ModelReady', { name: 'iris' }, bad))).code, status.UNAUTHENTICATED);
+      assert.equal((await codeOf(c.call('ModelReady', { name: 'iris' }))).code, status.UNAUTHENTICATED);
+      const over = await codeOf(c.call('ModelReady', { name: 'iris' }, bad));
+      assert.equal(over.code, status.RESOURCE_EXHAUSTED);
+      assert.match(over.details, /from this address/);
+      assert.deepEqual(await c.call('ServerReady', {}), { ready: true }, 'the calls that need no credentials stay free');
+    } finally {
+      c.close();
+      await g.drain();
+      await s.close();
+    }
+  });
   it('answers UNAVAILABLE when the queue is full and DEADLINE_EXCEEDED past INFERENCE_TIMEOUT_MS', async () => {
     // The heavy fixture in a worker: runs of tens of ms, so calls queue and every deadline of 1 ms passes.
     const heavy = heavyRepository();

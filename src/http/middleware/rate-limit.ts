@@ -61,7 +61,9 @@ export function budgetOf(path: string): Budget {
   return 'default';
 }
 
-const clientIp = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+/** The address budget's key of a client IP (IPv6 grouped by /56). */
+export const addressKey = (ip: string): string => `ip:${ipKeyGenerator(ip)}`;
+const clientIp = (req: Request): string => addressKey(req.ip ?? 'unknown');
 const CALLER = Symbol('rate-limited caller');
 type WithCaller = { [CALLER]?: Caller };
 
@@ -87,10 +89,12 @@ const budgetWords = (budget: Budget) => (budget === 'default' ? 'requests' : `${
 /** The app-level limiter, and the same per-caller budgets for doors without Express. */
 export type RateLimiter = RequestHandler & {
   /**
-   * Spends one request of `caller`'s `budget` (gRPC, API.md §13): the same
-   * counters as HTTP requests; a 429 AppError when the budget is spent.
+   * Spends one request of a budget (gRPC, API.md §13): a caller's (keyed by
+   * its id), or the address budget ('ip', keyed by addressKey) for calls
+   * without valid credentials; the same counters as HTTP requests; a 429
+   * AppError when the budget is spent.
    */
-  spend(budget: Budget, caller: string): Promise<AppError | undefined>;
+  spend(budget: LimiterName, key: string): Promise<AppError | undefined>;
 };
 
 /** Builds the limiters, as one app-level middleware; call once per app (each limiter owns its store). */
@@ -109,17 +113,19 @@ export function rateLimits({ limits, logger, trustProxy, store, identify }: Rate
     logger: log,
   } as const;
 
+  const addressStore = store ? store('ip') : new MemoryStore();
   const perAddress = rateLimit({
     ...common,
     limit: limits.defaultPerMin,
     requestPropertyName: 'rateLimit',
     keyGenerator: (req) => clientIp(req),
     handler: exceeded('requests from this address'),
-    ...(store ? { store: store('ip') } : {}),
+    store: addressStore,
   });
 
   // The stores are kept, so that spend() counts on the same ones.
-  const stores: Record<Budget, Store> = {
+  const stores: Record<LimiterName, Store> = {
+    ip: addressStore,
     predict: store ? store('predict') : new MemoryStore(),
     batch: store ? store('batch') : new MemoryStore(),
     default: store ? store('default') : new MemoryStore(),
@@ -139,7 +145,9 @@ export function rateLimits({ limits, logger, trustProxy, store, identify }: Rate
     default: perBudget('default', limits.defaultPerMin),
   };
 
-  const limitOf: Record<Budget, number> = { predict: limits.predictPerMin, batch: limits.batchPerMin, default: limits.defaultPerMin };
+  const limitOf: Record<LimiterName, number> = {
+    ip: limits.defaultPerMin, predict: limits.predictPerMin, batch: limits.batchPerMin, default: limits.defaultPerMin,
+  };
   return Object.assign(function rateLimitByCaller(req: Request, res: Response, next: NextFunction) {
     if (UNLIMITED.test(req.path)) return next();
     const caller = identify?.(req, res);
@@ -147,9 +155,10 @@ export function rateLimits({ limits, logger, trustProxy, store, identify }: Rate
     (res.locals as WithCaller)[CALLER] = caller;
     return perCaller[budgetOf(req.path)](req, res, next);
   }, {
-    async spend(budget: Budget, caller: string) {
-      const { totalHits, resetTime } = await stores[budget].increment(caller);
-      return totalHits > limitOf[budget] ? limitError(budgetWords(budget), limitOf[budget], resetTime) : undefined;
+    async spend(budget: LimiterName, key: string) {
+      const { totalHits, resetTime } = await stores[budget].increment(key);
+      const words = budget === 'ip' ? 'requests from this address' : budgetWords(budget);
+      return totalHits > limitOf[budget] ? limitError(words, limitOf[budget], resetTime) : undefined;
     },
   });
 }
