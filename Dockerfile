@@ -51,11 +51,15 @@ COPY --from=build --chown=10001:10001 /app/package.json ./package.json
 COPY --from=build --chown=10001:10001 /app/node_modules ./node_modules
 COPY --from=build --chown=10001:10001 /app/dist ./dist
 COPY --chown=10001:10001 schemas ./schemas
+# The gRPC definition the OIP server loads at start (GRPC_PORT).
+COPY --chown=10001:10001 proto ./proto
 COPY --chown=10001:10001 models ./models
 RUN mkdir -p /app/data && chown 10001:10001 /app/data
 # A numeric user, so that Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
 EXPOSE 8080
+# The Open Inference Protocol over gRPC, when GRPC_PORT=8081 is set.
+EXPOSE 8081
 # Slim images have no curl: Node's own fetch asks the readiness route.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/api/v1/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { Dependency } from './dependencies.js';
 import { AppError, notFound } from './errors.js';
 import type { ProviderSelector } from './inference/runtime/execution-providers.js';
+import type { DataPlane } from './inference/prediction/dataplane.js';
 import type { PredictService } from './inference/prediction/predict-service.js';
 import type { ModelManager } from './inference/serving/model-manager.js';
 import type { ModelRegistry } from './inference/serving/registry.js';
@@ -29,6 +30,8 @@ import type { JobService } from './jobs/job-service.js';
 import { modelsRouter } from './http/routes/models.js';
 import { predictRouter } from './http/routes/predict.js';
 import { recordsRouter } from './http/routes/records.js';
+import { oipRouter } from './http/v2/oip-router.js';
+import { oipErrorHandler } from './http/v2/oip-response.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {
@@ -50,8 +53,10 @@ export interface AppDeps {
   guard?: Guard;
   /** Shared systems reported by health (API.md §12); none for one embedded process. */
   dependencies?: readonly Dependency[];
-  /** The per-IP rate limit that runs before routing and authentication (http/middleware/rate-limit.ts). */
+  /** The rate limit that runs before routing: per caller with valid credentials, else per IP (http/middleware/rate-limit.ts). */
   rateLimit?: RequestHandler;
+  /** The Open Inference Protocol's data plane: /v2 is served when given (API.md §13). */
+  dataPlane?: DataPlane;
 }
 
 /** A path that is not valid percent-encoding is a 400 (API.md §11). */
@@ -84,6 +89,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(corsPolicy(config.corsOrigins));
   if (deps.rateLimit) app.use(deps.rateLimit);
   app.use(checkPathEncoding);
+  // A 429 or a bad path under /v2 answers in the protocol's shape, {"error": "..."} (API.md §13).
+  if (deps.dataPlane) app.use('/v2', oipErrorHandler(logger));
 
   // The predict routes first, and /metrics after /api/v1: every router a
   // prediction walks past costs it a few microseconds (docs/performance.md).
@@ -100,6 +107,10 @@ export function createApp(deps: AppDeps): Express {
   });
   api.use(modelsRouter(deps.registry, guard, admin));
   app.use('/api/v1', api);
+  if (deps.dataPlane) {
+    // The batch body limit, JSON or binary (API.md §13).
+    app.use('/v2', oipRouter(deps.dataPlane, guard, { bodyLimitBytes: config.bodyLimitBytes * 32, logger }));
+  }
   app.use(docsRouter({ registry: deps.registry, version: deps.version }));
 
   // Public like health: the rate limiters must skip /metrics (API.md §7).

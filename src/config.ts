@@ -134,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Keys must parse, named files exist, production be locked down (API.md §11);
   // shared-store URLs must be of their scheme (API.md §12).
   const security = [...securityProblems(config), ...urlProblems(config)];
+  if (config.grpcPort !== undefined && config.grpcPort === config.port) security.push('GRPC_PORT: must differ from PORT (HTTP and gRPC listen side by side)');
   if (security.length > 0) throw new StartupError(`Invalid configuration:\n  ${security.join('\n  ')}`);
   return config;
 }

@@ -7,6 +7,7 @@ import './ort-env.js';
 import { once } from 'node:events';
 import { loadConfig } from './config.js';
 import { StartupError } from './errors.js';
+import { listenGrpc, type GrpcListener } from './grpc/grpc-server.js';
 import { createHttpServer } from './http/listener.js';
 import { createLogger } from './logger.js';
 import { createService, PACKAGE_VERSION } from './service.js';
@@ -32,8 +33,20 @@ async function main(): Promise<void> {
   const server = createHttpServer(service.app, config);
   server.listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  installShutdown({ server, lifecycle: service.lifecycle, close: () => service.close(), logger, config });
-  logger.info({ address: server.address(), version: PACKAGE_VERSION, pid: process.pid }, 'listening; loading models');
+  // The Open Inference Protocol over gRPC (API.md §13), drained with the HTTP listener.
+  let grpc: GrpcListener | undefined;
+  if (config.grpcPort !== undefined) {
+    grpc = await listenGrpc({
+      dataPlane: service.dataPlane, credentials: service.credentials, spendBudget: service.spendBudget, logger,
+      maxMessageBytes: config.bodyLimitBytes * 32,
+    }, config.host ?? '0.0.0.0', config.grpcPort).catch((err: unknown) => {
+      throw new StartupError(`GRPC_PORT: cannot listen on port ${config.grpcPort} (${err instanceof Error ? err.message : String(err)})`);
+    });
+  }
+  installShutdown({
+    server, lifecycle: service.lifecycle, close: () => service.close(), logger, config, listeners: grpc ? [grpc] : [],
+  });
+  logger.info({ address: server.address(), grpc_port: grpc?.port, version: PACKAGE_VERSION, pid: process.pid }, 'listening; loading models');
 
   await service.start();
   const ready = service.registry.allVersions().filter((v) => v.state === 'ready');

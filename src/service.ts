@@ -8,12 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { createApp } from './app.js';
-import { authGuard } from './auth/authenticator.js';
+import { authGuard, validCaller, type Credentials } from './auth/authenticator.js';
 import { createAuth } from './auth/setup.js';
-import { rateLimits, type LimiterName } from './http/middleware/rate-limit.js';
+import { rateLimits, type LimiterName, type RateLimiter } from './http/middleware/rate-limit.js';
 import type { Config } from './config.js';
+import type { Dependency } from './dependencies.js';
 import type { Guard } from './http/guard.js';
 import { ProviderSelector } from './inference/runtime/execution-providers.js';
+import { DataPlane } from './inference/prediction/dataplane.js';
 import { PredictionCache } from './inference/prediction/prediction-cache.js';
 import { PredictService, type RowResult } from './inference/prediction/predict-service.js';
 import { RepositoryWatcher } from './inference/serving/hot-reload.js';
@@ -23,6 +25,8 @@ import { JobService, type JobTuning } from './jobs/job-service.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { ServiceMetrics } from './metrics/service-metrics.js';
+import { redisStores } from './rate-limit/fail-open-store.js';
+import { RedisLink } from './rate-limit/redis-link.js';
 import { servingChain } from './inference/runtime/runner-chain.js';
 import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
@@ -51,6 +55,11 @@ export interface Service {
   cache: PredictionCache<RowResult>;
   /** Async batch jobs; close() stops them (a running job goes back to the queue). */
   jobs: JobService;
+  /** The Open Inference Protocol's data plane, shared by /v2 and gRPC (API.md §13). */
+  dataPlane: DataPlane;
+  /** The configured credentials and per-caller budgets, for doors without Express (gRPC). */
+  credentials: Credentials;
+  spendBudget: RateLimiter['spend'];
   /** The development token to print once at start; set only when no auth is configured outside production. */
   devToken?: string;
   /** Loads and warms every model, then marks the service started. Throws a StartupError when it must stop. */
@@ -73,6 +82,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const lifecycle = new Lifecycle();
   const providers = new ProviderSelector(config.executionProviders, logger);
   const metrics = new ServiceMetrics();
+  // REDIS_URL: one rate budget across replicas (API.md §12); a store given by the embedder wins.
+  // First, so that a URL node-redis refuses stops the start before anything is opened.
+  const redis = config.redisUrl !== undefined && !options.rateLimitStore
+    ? new RedisLink(config.redisUrl, logger, { onFailOpen: () => metrics.rateLimitStoreErrors.inc() })
+    : undefined;
   const registry = new ModelRegistry(config.modelRepository, {
     providers,
     intraOpThreads: config.intraOpThreads,
@@ -105,24 +119,34 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
   const auth = createAuth(config, logger);
-  const limits = rateLimits({ limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore });
-  const guard = options.guard ?? authGuard(auth.credentials, limits.perCaller);
+  const dependencies: Dependency[] = [...(store.dependency ? [store.dependency] : []), ...(redis ? [redis] : [])];
+  const guard = options.guard ?? authGuard(auth.credentials);
+  const rateLimit = rateLimits({
+    limits: config.rateLimits, logger, trustProxy: config.trustProxy, store: options.rateLimitStore ?? (redis ? redisStores(redis) : undefined),
+    // A guard put in by a test knows callers the credentials do not: every request then counts per address.
+    identify: options.guard ? undefined : (req, res) => validCaller(req, res, auth.credentials),
+  });
+  const dataPlane = new DataPlane({ registry, lifecycle, version: PACKAGE_VERSION, maxBatchSize: config.maxBatchSize });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
-    guard, rateLimit: limits.preAuth, store, jobs, dependencies: store.dependency ? [store.dependency] : [],
+    guard, rateLimit, store, jobs, dependencies, dataPlane,
   });
   let stopRetention = () => {};
   return {
     config, logger, app, registry, lifecycle, providers, predictService, metrics, models, watcher, store, cache, jobs,
+    dataPlane, credentials: auth.credentials, spendBudget: rateLimit.spend,
     devToken: auth.devToken,
     async start() {
       // The shared database is tried once (bounded by its connect timeout) while the models load; down, it is retried in the background.
       const storeReady = store.ready();
+      // In parallel with loading the models; an unreachable Redis does not stop the start.
+      const redisStarted = redis?.start();
       await watcher.baseline();
       await registry.loadAll();
       await storeReady;
       stopRetention = startRetention(store, config.recordRetentionDays, logger);
       await jobs.start();
+      await redisStarted;
       lifecycle.started = true;
       watcher.start();
     },
@@ -133,6 +157,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       await jobs.stop(0);
       await registry.close();
       await store.close();
+      await redis?.close();
     },
   };
 }

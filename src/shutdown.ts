@@ -5,7 +5,8 @@
  *      needs that long to see the failing readiness and stop sending), but
  *      every response says `Connection: close`, so that no idle keep-alive
  *      connection is left for a client to reuse as the listener closes;
- *   3. the listener closes; requests in flight get up to SHUTDOWN_TIMEOUT_MS;
+ *   3. the listener closes, and other listeners (gRPC) stop taking calls;
+ *      requests and calls in flight get up to SHUTDOWN_TIMEOUT_MS;
  *   4. whatever is still open is cut, the sessions are released, exit 0.
  * A repeated signal (npm and a terminal both forward Ctrl-C) is ignored.
  */
@@ -15,8 +16,18 @@ import type { Config } from './config.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 
+/** Another listener drained with the HTTP one (the gRPC server). */
+export interface Drainable {
+  /** Stops taking calls; resolves once those in flight have finished. */
+  drain(): Promise<void>;
+  /** Cuts whatever is still open. */
+  forceClose(): void;
+}
+
 export interface ShutdownDeps {
   server: Server;
+  /** Drained together with `server`. */
+  listeners?: readonly Drainable[];
   lifecycle: Lifecycle;
   /** Stops background work and releases the model sessions. */
   close: () => Promise<void>;
@@ -53,7 +64,11 @@ export function installShutdown(deps: ShutdownDeps): (signal: NodeJS.Signals) =>
     await sleep(config.shutdownDrainMs);
 
     const deadline = Date.now() + config.shutdownTimeoutMs;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const listeners = deps.listeners ?? [];
+    const closed = Promise.all([
+      new Promise<void>((resolve) => server.close(() => resolve())),
+      ...listeners.map((l) => l.drain()),
+    ]);
     logger.info({ in_flight: inFlight, timeout_ms: config.shutdownTimeoutMs }, 'listener closed; finishing requests in flight');
     // Keep-alive connections with no request in flight would hold close() open.
     server.closeIdleConnections();
@@ -66,6 +81,7 @@ export function installShutdown(deps: ShutdownDeps): (signal: NodeJS.Signals) =>
     if (outcome === 'timeout') {
       logger.warn({ in_flight: inFlight }, 'shutdown timeout: closing the connections still open');
       server.closeAllConnections();
+      for (const l of listeners) l.forceClose();
     }
     // Background work (hot reload, jobs) stops and sessions are released within what is left of the timeout.
     const released = close().then(

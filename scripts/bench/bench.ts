@@ -11,7 +11,7 @@
  *
  * Environment: BENCH_SECONDS [10] per measured cell, BENCH_WARMUP_SECONDS [3],
  * SOAK_SECONDS [60], BENCH_ONLY (comma list of groups: ceilings, fastapi,
- * service, sweep, mixed, session, heavy, worker, cluster, soak),
+ * service, oip, sweep, mixed, session, heavy, worker, cluster, soak),
  * BENCH_README=0 to leave README.md alone. Any non-2xx response or socket
  * error fails the run (exit 1).
  */
@@ -21,7 +21,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { heavyPredictBodies, loanBatchBodies, loanPredictBodies } from './bodies.js';
+import { heavyPredictBodies, loanBatchBodies, loanPredictBodies, loanTensors, oipBinaryBodies, oipPredictBodies } from './bodies.js';
 import { HEAVY_FEATURES, writeHeavyModels } from './make-heavy-model.js';
 import { CAN_PIN, ROOT, cpuMs, rssMb, runJson, startCommand, startNode, waitReady, type Running } from './procs.js';
 import { renderReport, type Cell, type Results } from './report.js';
@@ -64,19 +64,27 @@ interface LoadResult {
 async function load(
   cell: Omit<Cell, 'rps' | 'rowsPerSec' | 'p50' | 'p99' | 'cpuUsPerRequest'>,
   url: string, bodiesFile: string, headers: Record<string, string>,
-  opts: { pid?: number; seconds?: number; warmup?: number; distinct?: boolean; rows?: number; record?: boolean } = {},
+  opts: {
+    pid?: number; seconds?: number; warmup?: number; distinct?: boolean; rows?: number; record?: boolean;
+    /** The bodies are base64 bytes (OIP binary tensors). */
+    binary?: boolean;
+    /** Load over gRPC (scripts/bench/grpc-load.mjs) instead of HTTP: `url` is then host:port. */
+    grpc?: { model: string; token: string };
+  } = {},
 ): Promise<LoadResult> {
   const seconds = opts.seconds ?? SECONDS;
   const warmup = opts.warmup ?? WARMUP;
   log(`${cell.server} ${cell.cell}: ${warmup} s warm-up + ${seconds} s`);
   const run = async (s: number) => {
-    const r = await runJson<LoadResult>(LOAD_CORE, [
-      'scripts/bench/load.mjs',
-      JSON.stringify({
-        url, connections: cell.connections, seconds: s, warmupSeconds: 0, bodiesFile, headers,
-        rowsPerRequest: opts.rows ?? 1, distinct: opts.distinct ?? true,
-      }),
-    ]);
+    const r = await runJson<LoadResult>(LOAD_CORE, opts.grpc
+      ? ['scripts/bench/grpc-load.mjs', JSON.stringify({
+          address: url, connections: cell.connections, seconds: s, warmupSeconds: 0, tensorsFile: bodiesFile,
+          rows: opts.rows ?? 1, ...opts.grpc,
+        })]
+      : ['scripts/bench/load.mjs', JSON.stringify({
+          url, connections: cell.connections, seconds: s, warmupSeconds: 0, bodiesFile, headers,
+          rowsPerRequest: opts.rows ?? 1, distinct: opts.distinct ?? true, binary: opts.binary ?? false,
+        })]);
     if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.ok === 0) {
       throw new Error(`${cell.server} ${cell.cell}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
         `of ${r.requests} (status codes ${JSON.stringify(r.statusCodes)})`);
@@ -218,6 +226,24 @@ async function main(): Promise<void> {
       const r = await load({ server: 'service', cell: `soak ${SOAK} s c=64`, connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid, seconds: SOAK, warmup: 0 });
       results.soak = { rssBefore: before, rssAfter: rssMb(server.pid), requests: r.requests, errors: r.non2xx + r.errors + r.timeouts };
     }
+    await stop(server);
+  }
+
+  if (wants('oip')) {
+    // The Open Inference Protocol doors (API.md §13) on the same service, gRPC beside HTTP.
+    const grpcPort = port++;
+    const { server, base } = await startService('service-oip', models, 'dist/main.js', SERVER_CORE, { GRPC_PORT: String(grpcPort) });
+    const infer = `${base}/v2/models/loan-approval/infer`;
+    const binary = oipBinaryBodies(work, BATCH_ROWS);
+    await load({ server: 'service', cell: `/v2 infer binary ${BATCH_ROWS} rows c=4`, connections: 4 }, infer, binary.file, {
+      ...auth, 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binary.headerLength),
+    }, { pid: server.pid, distinct: false, rows: BATCH_ROWS, binary: true });
+    const tensors = join(work, `grpc-tensors-${BATCH_ROWS}.json`);
+    writeFileSync(tensors, JSON.stringify(loanTensors(BATCH_ROWS).map((t) => Buffer.from(t.buffer).toString('base64'))));
+    await load({ server: 'service', cell: `gRPC ModelInfer ${BATCH_ROWS} rows c=4`, connections: 4 }, `127.0.0.1:${grpcPort}`, tensors, {}, {
+      pid: server.pid, rows: BATCH_ROWS, grpc: { model: 'loan-approval', token },
+    });
+    await load({ server: 'service', cell: '/v2 infer c=64', connections: 64 }, infer, oipPredictBodies(work, 'loan-approval'), auth, { pid: server.pid });
     await stop(server);
   }
 

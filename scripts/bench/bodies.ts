@@ -48,3 +48,33 @@ export function heavyPredictBodies(dir: string, model: string): string {
   const bodies = Array.from({ length: DISTINCT_BODIES }, (_, i) => JSON.stringify({ model, features: heavyFeatures(i + 1) }));
   return write(dir, `predict-${model}`, bodies);
 }
+
+/** OIP infer bodies in JSON, one row each (distinct), for /v2/models/{model}/infer. */
+export function oipPredictBodies(dir: string, model: string): string {
+  const rng = new Rng(1);
+  const bodies = Array.from({ length: DISTINCT_BODIES }, () => JSON.stringify({
+    inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 5], data: Object.values(loanFeatures(rng)) }],
+  }));
+  return write(dir, `oip-predict-${model}`, bodies);
+}
+
+/** `rows`-row loan tensors as float32, 8 different ones (the same rows as loanBatchBodies). */
+export function loanTensors(rows: number): Float32Array[] {
+  const rng = new Rng(2);
+  return Array.from({ length: 8 }, () => Float32Array.from(
+    Array.from({ length: rows }, () => Object.values(loanFeatures(rng))).flat(),
+  ));
+}
+
+/**
+ * OIP binary infer bodies (Triton's binary tensor format, base64 in the
+ * file): the same JSON header for all, so one Inference-Header-Content-Length.
+ */
+export function oipBinaryBodies(dir: string, rows: number): { file: string; headerLength: number } {
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: 'features', datatype: 'FP32', shape: [rows, 5], parameters: { binary_data_size: rows * 5 * 4 } }],
+    parameters: { binary_data_output: true },
+  }));
+  const bodies = loanTensors(rows).map((t) => Buffer.concat([header, Buffer.from(t.buffer)]).toString('base64'));
+  return { file: write(dir, `oip-binary-${rows}`, bodies), headerLength: header.length };
+}

@@ -6,19 +6,20 @@
  * Prints one JSON line.
  *
  *   node scripts/bench/load.mjs '<json options>'
- *   options: { url, connections, seconds, warmupSeconds, bodiesFile, headers, rowsPerRequest, distinct }
+ *   options: { url, connections, seconds, warmupSeconds, bodiesFile, headers, rowsPerRequest, distinct, binary }
  *   bodiesFile: a JSON array of request bodies (strings). distinct: true sends
  *   them round-robin across all connections (every request a different body,
  *   so a prediction cache cannot answer); false gives each connection the
- *   same fixed cycle (cheaper for large batch bodies).
+ *   same fixed cycle (cheaper for large batch bodies). binary: the bodies are
+ *   base64 (OIP binary tensors), sent as bytes with `headers` as given.
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 const opts = JSON.parse(process.argv[2]);
-const bodies = JSON.parse(readFileSync(opts.bodiesFile, 'utf8'));
+const bodies = JSON.parse(readFileSync(opts.bodiesFile, 'utf8')).map((b) => (opts.binary ? Buffer.from(b, 'base64') : b));
 const { pathname } = new URL(opts.url);
-const headers = { 'content-type': 'application/json', ...opts.headers };
+const headers = opts.binary ? { ...opts.headers } : { 'content-type': 'application/json', ...opts.headers };
 
 function requests() {
   if (!opts.distinct) return bodies.map((body) => ({ method: 'POST', path: pathname, headers, body }));

@@ -6,7 +6,7 @@
  * top functions by self time, and the same grouped by package.
  *
  * Environment: PROFILE_CELL = predict (c=64, default) | predict1 (c=1) |
- * batch (1000 rows, c=4); PROFILE_SECONDS [10]; PROFILE_TOP [30].
+ * batch (1000 rows, c=4) | oip-binary (/v2 infer, 1000 binary rows, c=4) | oip (/v2 infer, one row, c=64); PROFILE_SECONDS [10]; PROFILE_TOP [30].
  * The .cpuprofile is kept (path printed) for Chrome DevTools.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { loanBatchBodies, loanPredictBodies } from './bodies.js';
+import { loanBatchBodies, loanPredictBodies, oipBinaryBodies, oipPredictBodies } from './bodies.js';
 import { ROOT, runJson, startNode, waitReady } from './procs.js';
 
 interface ProfileNode {
@@ -88,12 +88,17 @@ async function main(): Promise<void> {
   }, join(work, 'service.log'));
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/api/v1/health`, {}, 60_000, server.proc);
-  const batch = cell === 'batch';
-  const url = `${base}/api/v1/predict${batch ? '/batch' : ''}`;
-  const bodiesFile = batch ? loanBatchBodies(work, 'loan-approval', 1000) : loanPredictBodies(work, 'loan-approval');
+  const oip = cell === 'oip-binary';
+  const batch = cell === 'batch' || oip;
+  const url = oip || cell === 'oip' ? `${base}/v2/models/loan-approval/infer` : `${base}/api/v1/predict${batch ? '/batch' : ''}`;
+  const binary = oip ? oipBinaryBodies(work, 1000) : undefined;
+  const bodiesFile = binary?.file ?? (batch ? loanBatchBodies(work, 'loan-approval', 1000)
+    : cell === 'oip' ? oipPredictBodies(work, 'loan-approval') : loanPredictBodies(work, 'loan-approval'));
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (binary) Object.assign(headers, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binary.headerLength) });
   const connections = batch ? 4 : cell === 'predict1' ? 1 : 64;
   const r = await runJson<{ rps: number; p50: number; p99: number; non2xx: number }>(1, ['scripts/bench/load.mjs', JSON.stringify({
-    url, connections, seconds, warmupSeconds: 2, bodiesFile, headers: { authorization: `Bearer ${token}` }, rowsPerRequest: batch ? 1000 : 1, distinct: !batch,
+    url, connections, seconds, warmupSeconds: 2, bodiesFile, headers, rowsPerRequest: batch ? 1000 : 1, distinct: !batch, binary: oip,
   })]);
   await server.stop();
   const file = readdirSync(work).find((f) => f.endsWith('.cpuprofile'));

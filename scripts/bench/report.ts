@@ -83,6 +83,7 @@ function targets(r: Results): Target[] {
   out.push({ name: '/predict c=1 p50 minus Express ceiling p50', measured: Number.isFinite(d) ? `${d >= 0 ? '+' : ''}${d.toFixed(3)} ms` : '–', target: '≤ +0.050 ms', met: Number.isFinite(d) ? d <= 0.05 : undefined });
   out.push(atLeast('batch 1000 rows rows/s vs Express ceiling', over(svc(BATCH_CELL), find(r, 'express', BATCH_CELL), 'rowsPerSec'), 0.5));
   out.push(atLeast('batch 1000 rows rows/s vs FastAPI + sklearn', over(svc(BATCH_CELL), find(r, FASTAPI, BATCH_CELL), 'rowsPerSec'), 15));
+  out.push(atLeast('OIP binary infer 1000 rows rows/s vs Express ceiling JSON batch', over(svc(`/v2 infer binary 1000 rows c=4`), find(r, 'express', BATCH_CELL), 'rowsPerSec'), 2));
   const on = find(r, 'heavy, batching on', '/predict c=64');
   const off = find(r, 'heavy, batching off', '/predict c=64');
   out.push(atLeast('heavy c=64 req/s, batching on vs off', over(on, off), 2));
@@ -122,6 +123,8 @@ function comparisons(r: Results): string[] {
   pair('worker vs main thread, heavy model (batching on), /predict c=1 req/s', find(r, 'heavy, batching on, worker', '/predict c=1'), find(r, 'heavy, batching on', '/predict c=1'));
   pair('worker vs main thread, heavy model (batching on), /predict c=64 req/s', find(r, 'heavy, batching on, worker', '/predict c=64'), find(r, 'heavy, batching on', '/predict c=64'));
   pair('cluster (2 workers, unpinned) vs one process pinned, /predict c=64 req/s', find(r, 'cluster (2 workers, unpinned)', '/predict c=64'), find(r, 'service', '/predict c=64'));
+  pair('OIP /v2 infer c=64 vs /predict c=64 req/s', find(r, 'service', '/v2 infer c=64'), find(r, 'service', '/predict c=64'));
+  pair('gRPC ModelInfer vs OIP REST binary, 1000-row rows/s', r.cells.find((c) => c.cell.startsWith('gRPC ModelInfer')), r.cells.find((c) => c.cell.startsWith('/v2 infer binary')), 'rowsPerSec');
   pair('service vs node:http ceiling, /predict c=64 req/s', find(r, 'service', '/predict c=64'), find(r, 'node:http', '/predict c=64'));
   const { small, heavy } = r.session;
   if (small) lines.push(`in-process session.run, small model (loan-approval v2): batch 1 p50 ${ms(small.batch1_p50_ms)} ms (padded to 8 rows ${ms(small.padded8_p50_ms)} ms), batch 1000 ${int(small.batch1000_rows_per_s)} rows/s`);
@@ -145,7 +148,7 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
   const express = (c: Cell) => find(r, 'express', c.cell);
   const rows = r.cells.map((c) => {
     const e = express(c);
-    const isBatch = c.cell.startsWith('/predict/batch');
+    const isBatch = c.cell.includes(' rows ');
     // The ceilings answer the small model's requests: a ratio means nothing for the heavy fixture.
     const comparable = c.server !== 'express' && !c.server.startsWith('heavy');
     const rel = e && comparable ? ratio(isBatch ? c.rowsPerSec / e.rowsPerSec : c.rps / e.rps) : '';

@@ -8,8 +8,14 @@
  * Credentials: `Authorization: Bearer <jwt>` (scheme case-insensitive), else
  * `X-API-Key: <key>`. Tokens are read from the Authorization header only: a
  * token in the query string or body is ignored.
+ *
+ * The rate limiter asks first (`validCaller`), before routing, whether the
+ * credentials are valid (API.md §11: only unauthenticated requests spend the
+ * per-address budget); the outcome is kept on the response, so a credential
+ * is verified once per request.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../errors.js';
 import type { Guard, Scope } from '../http/guard.js';
 import { hasScope, type Caller } from './caller.js';
 import { insufficientScope, invalidCredentials, missingCredentials } from './challenges.js';
@@ -29,7 +35,7 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Identifies the caller of a request; throws a 401 AppError. */
-export function identify(req: Request, credentials: Credentials): Caller {
+export function identify(req: Pick<Request, 'headers'>, credentials: Credentials): Caller {
   const token = bearerToken(req.headers.authorization);
   if (token !== undefined) {
     if (token === '' || !credentials.jwt) throw invalidCredentials('The bearer token is not valid');
@@ -43,17 +49,43 @@ export function identify(req: Request, credentials: Credentials): Caller {
   throw missingCredentials();
 }
 
-/**
- * A Guard that authenticates and authorizes; `afterAuth` (the per-caller
- * rate limits) runs once the caller is known.
- */
-export function authGuard(credentials: Credentials, afterAuth?: RequestHandler): Guard {
+type Outcome = { caller: Caller } | { refused: unknown };
+const OUTCOME = Symbol('credential outcome');
+type WithOutcome = { [OUTCOME]?: Outcome };
+
+/** identify(), once per request: the outcome (caller or refusal) is kept on the response. */
+export function identifyOnce(req: Request, res: Response, credentials: Credentials): Caller {
+  const locals = res.locals as WithOutcome;
+  let outcome = locals[OUTCOME];
+  if (!outcome) {
+    try {
+      outcome = { caller: identify(req, credentials) };
+    } catch (err) {
+      outcome = { refused: err };
+    }
+    locals[OUTCOME] = outcome;
+  }
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.caller;
+}
+
+/** The caller when the request's credentials are valid; undefined for none or refused ones. */
+export function validCaller(req: Request, res: Response, credentials: Credentials): Caller | undefined {
+  try {
+    return identifyOnce(req, res, credentials);
+  } catch (err) {
+    if (err instanceof AppError) return undefined;
+    throw err;
+  }
+}
+
+/** A Guard that authenticates and authorizes (rate limits ran before it, in the app). */
+export function authGuard(credentials: Credentials): Guard {
   return (scope: Scope) =>
     function authenticate(req: Request, res: Response, next: NextFunction): void {
-      const caller = identify(req, credentials);
+      const caller = identifyOnce(req, res, credentials);
       (res.locals as { caller?: Caller }).caller = caller;
       if (!hasScope(caller, scope)) throw insufficientScope(scope);
-      if (afterAuth) return void afterAuth(req, res, next);
       next();
     };
 }

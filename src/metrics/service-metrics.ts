@@ -108,6 +108,12 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'rate_limit_store_errors_total',
+    help: 'Requests served without the shared rate-limit counters because Redis was down, slow or failing (fail open, API.md §12)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -19,6 +19,7 @@ const CONTRACT_NAMES = [
   'http_requests_total', 'http_request_duration_seconds', 'inference_duration_seconds',
   'inference_queue_duration_seconds', 'inference_batch_size', 'inference_runs_total',
   'inference_queue_depth', 'model_state', 'prediction_cache_hits_total', 'prediction_cache_misses_total',
+  'rate_limit_store_errors_total',
 ];
 
 describe('GET /metrics', () => {

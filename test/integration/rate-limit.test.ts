@@ -1,7 +1,8 @@
 /**
  * Rate limits over real HTTP (API.md §7, §11): separate per-caller budgets
  * for predict, batch and the rest; a per-IP default budget before
- * authentication; health never limited; 429 in the envelope with
+ * authentication, spent only by requests without valid credentials (a request
+ * passes one limiter); health never limited; 429 in the envelope with
  * Retry-After and both header families; X-Forwarded-For ignored unless
  * TRUST_PROXY trusts it; the store is pluggable.
  */
@@ -91,19 +92,33 @@ describe('per-caller budgets (RATE_LIMIT_PREDICT_PER_MIN=3, RATE_LIMIT_BATCH_PER
   });
 });
 
-describe('the default budget per client IP before authentication (RATE_LIMIT_DEFAULT_PER_MIN=3)', () => {
+describe('the default budget per client IP before authentication (RATE_LIMIT_DEFAULT_PER_MIN=3, RATE_LIMIT_PREDICT_PER_MIN=5)', () => {
   let t: TestServer;
   before(async () => {
-    t = await startServer({ env: { RATE_LIMIT_DEFAULT_PER_MIN: '3' } });
+    t = await startServer({ env: { RATE_LIMIT_DEFAULT_PER_MIN: '3', RATE_LIMIT_PREDICT_PER_MIN: '5' } });
   });
   after(() => t.close());
 
-  it('limits unauthenticated requests and unknown paths alike, then answers 429', async () => {
-    expectError(await t.call('GET', '/api/v1/models', { auth: false }), 401, 'UNAUTHORIZED');
+  describe('when callers with valid credentials call first', () => {
+    it('charges them to their own budget only, leaving the address budget whole', async () => {
+      for (const sub of ['valid-1', 'valid-2', 'valid-3', 'valid-4']) {
+        const r = await t.call('GET', '/api/v1/models', { auth: testToken('models:read', sub) });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('x-ratelimit-remaining'), '2', 'each caller has spent one of its own 3');
+      }
+      // A wrong scope is still a valid credential: its caller's budget, not the address's.
+      expectError(await t.call('GET', '/api/v1/models', { auth: testToken('predict', 'valid-5') }), 403, 'FORBIDDEN');
+      const r = await t.call('GET', '/api/v1/models', { auth: false });
+      expectError(r, 401, 'UNAUTHORIZED');
+      assert.equal(r.headers.get('x-ratelimit-remaining'), '2', 'the first unauthenticated request spends the first of the address budget');
+    });
+  });
+  it('limits unauthenticated requests and unknown paths alike, then answers 429 instead of 401', async () => {
     expectError(await t.call('GET', '/api/v1/nope', { auth: false }), 404, 'NOT_FOUND');
     expectError(await t.call('POST', '/api/v1/predict', { auth: 'forged.token.here', body: PREDICT }), 401, 'UNAUTHORIZED');
     expect429(await t.call('GET', '/api/v1/nope', { auth: false }), 3);
     expect429(await t.call('POST', '/api/v1/predict', { auth: 'forged.token.here', body: PREDICT }), 3);
+    expect429(await t.call('GET', '/api/v1/models', { auth: false }), 3);
   });
   describe('attack: rate-limit bypass with a spoofed X-Forwarded-For (TRUST_PROXY unset)', () => {
     it('buys no new budget', async () => {
@@ -122,8 +137,25 @@ describe('the default budget per client IP before authentication (RATE_LIMIT_DEF
       }
     }
   });
-  it('refuses that address until the window resets, credentials or not (the check comes before authentication)', async () => {
-    expect429(await t.call('GET', '/api/v1/models', { auth: testToken('models:read', 'erin') }), 3);
+  describe('when the address budget is spent', () => {
+    it('still serves a caller with valid credentials, held to its own budget (predict: 5)', async () => {
+      const erin = testToken('predict', 'erin');
+      for (const remaining of [4, 3, 2, 1, 0]) {
+        const r = await t.call('POST', '/api/v1/predict', { auth: erin, body: PREDICT });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('x-ratelimit-limit'), '5');
+        assert.equal(r.headers.get('x-ratelimit-remaining'), String(remaining));
+      }
+      expect429(await t.call('POST', '/api/v1/predict', { auth: erin, body: PREDICT }), 5);
+    });
+    it('serves a valid caller on an unknown path with its 404, not the address 429', async () => {
+      expectError(await t.call('GET', '/api/v1/nope', { auth: testToken('admin', 'frank') }), 404, 'NOT_FOUND');
+    });
+    it('still answers 429 to refused credentials (a token with a broken signature)', async () => {
+      const token = testToken('admin', 'frank');
+      const broken = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      expect429(await t.call('GET', '/api/v1/models', { auth: broken }), 3);
+    });
   });
 });
 
@@ -167,8 +199,11 @@ describe('a rate-limit store plugged in through ServiceOptions.rateLimitStore', 
       const r = await call(base, 'POST', '/api/v1/predict', { headers: { authorization: `Bearer ${testToken('predict', 'zoe')}` }, body: PREDICT });
       assert.equal(r.status, 200);
       assert.deepEqual(made.sort(), ['batch', 'default', 'ip', 'predict']);
-      assert.ok(increments.includes('sub:zoe'));
-      assert.ok(increments.some((k) => k.startsWith('ip:')));
+      assert.deepEqual(increments, ['sub:zoe'], 'a request with valid credentials passes one limiter: its caller\'s');
+      const anonymous = await call(base, 'POST', '/api/v1/predict', { body: PREDICT });
+      assert.equal(anonymous.status, 401);
+      assert.equal(increments.length, 2);
+      assert.match(increments[1]!, /^ip:/);
     } finally {
       server.closeAllConnections();
       server.close();

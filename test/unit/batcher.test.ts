@@ -40,6 +40,22 @@ describe('DynamicBatcher', () => {
     assert.deepEqual(results.map((r) => [...r.data]), [[90], [10], [20, 30], [40]]);
     assert.deepEqual(results.map((r) => r.dims), [[1, 1], [1, 1], [2, 1], [1, 1]]);
   });
+  it('gives each request its own rows of the other graph outputs too', async () => {
+    const inner = tensRunner();
+    const plain = inner.run.bind(inner);
+    // A second output: row i holds the first column twice, as INT64.
+    inner.run = async (input, rows) => {
+      const out = await plain(input, rows);
+      const label = new BigInt64Array(rows * 2);
+      for (let i = 0; i < rows; i++) label.fill(BigInt(input[i * 2]!), i * 2, i * 2 + 2);
+      return { ...out, extras: [{ name: 'label', data: label, dims: [rows, 2] }] };
+    };
+    const b = new DynamicBatcher(inner, options());
+    const results = await Promise.all([b.run(row(9), 1), b.run(row(1), 1), b.run(row(2, 3), 2)]);
+    assert.deepEqual(inner.runs, [1, 3]);
+    assert.deepEqual(results.map((r) => [...r.extras![0]!.data]), [[9n, 9n], [1n, 1n], [2n, 2n, 3n, 3n]]);
+    assert.deepEqual(results.map((r) => r.extras![0]!.dims), [[1, 2], [1, 2], [2, 2]]);
+  });
   it('with maxDelayMs 0, runs each request alone', async () => {
     const inner = tensRunner();
     const b = new DynamicBatcher(inner, options({ maxDelayMs: 0 }));

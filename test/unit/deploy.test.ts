@@ -1,7 +1,12 @@
 /**
  * The Kubernetes manifests under deploy/, parsed: probes on the right routes
  * and port, a grace period longer than the drain, readiness that fails within
- * the drain delay, resources, and Service / HPA pointing at the Deployment.
+ * the drain delay, resources, Service / HPA / PodDisruptionBudget pointing at
+ * the Deployment, the shared systems of API.md §12 (DATABASE_URL and
+ * REDIS_URL from a Secret, the model repository on a ReadWriteMany claim).
+ * Neither a cluster nor a Docker engine runs these files here: the tests
+ * check what they say and what they reference (deploy-compose.test.ts does
+ * the same for compose.yaml and nginx.conf).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,12 +14,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { CONFIG_NAMES } from '../helpers/config-names.js';
 import { ROOT } from '../helpers/process.js';
 
 type Doc = Record<string, any>;
 
 const docs: Doc[] = readdirSync(join(ROOT, 'deploy'))
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && f !== 'compose.yaml')
   .flatMap((f) => parseAllDocuments(readFileSync(join(ROOT, 'deploy', f), 'utf8')).map((d) => {
     assert.deepEqual(d.errors, [], f);
     return d.toJS() as Doc;
@@ -32,10 +38,11 @@ const env: Record<string, string> = Object.fromEntries(
 const deployed = () => loadConfig({ ...env, AUTH_JWT_SECRET: 'from-the-secret' });
 
 describe('deploy/', () => {
-  it('has a Deployment, a Service, a HorizontalPodAutoscaler and a kustomization listing them', () => {
-    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'Kustomization']) assert.ok(find(kind), kind);
+  it('has a Deployment, a Service, a HorizontalPodAutoscaler, a PodDisruptionBudget, a PersistentVolumeClaim and a kustomization listing them', () => {
+    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PersistentVolumeClaim', 'Kustomization']) assert.ok(find(kind), kind);
     const files = find('Kustomization').resources as string[];
-    assert.deepEqual([...files].sort(), ['deployment.yaml', 'hpa.yaml', 'service.yaml']);
+    const manifests = readdirSync(join(ROOT, 'deploy')).filter((f) => f.endsWith('.yaml') && !['kustomization.yaml', 'compose.yaml'].includes(f));
+    assert.deepEqual([...files].sort(), manifests.sort());
   });
 
   describe('the Deployment', () => {
@@ -81,6 +88,46 @@ describe('deploy/', () => {
     it('mounts a writable volume at DATA_DIR', () => {
       assert.ok(container.volumeMounts.some((m: Doc) => m.mountPath === env.DATA_DIR));
     });
+
+    it('names only variables the config schema knows', () => {
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+        for (const e of c.env ?? []) assert.ok(CONFIG_NAMES.has(e.name), `${c.name}: ${e.name}`);
+      }
+    });
+
+    it('takes DATABASE_URL and REDIS_URL from a Secret, never inline (they carry passwords)', () => {
+      for (const name of ['DATABASE_URL', 'REDIS_URL']) {
+        const e = container.env.find((x: Doc) => x.name === name);
+        assert.ok(e, name);
+        assert.equal(e.value, undefined, name);
+        assert.ok(e.valueFrom.secretKeyRef.name && e.valueFrom.secretKeyRef.key, name);
+      }
+    });
+
+    it('runs several replicas', () => {
+      assert.ok(deployment.spec.replicas >= 2);
+    });
+
+    it('mounts MODEL_REPOSITORY from the ReadWriteMany claim, which the seeding init container fills', () => {
+      const mount = container.volumeMounts.find((m: Doc) => m.mountPath === env.MODEL_REPOSITORY);
+      assert.ok(mount, 'a volume at MODEL_REPOSITORY');
+      const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
+      const claim = find('PersistentVolumeClaim');
+      assert.equal(volume.persistentVolumeClaim.claimName, claim.metadata.name);
+      assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
+      assert.equal(mount.readOnly ?? false, false, 'management writes to it');
+      const seed = pod.initContainers.find((c: Doc) => c.name === 'seed-models');
+      assert.equal(seed.image, container.image);
+      assert.ok(seed.volumeMounts.some((m: Doc) => m.name === mount.name && m.mountPath === env.MODEL_REPOSITORY));
+      assert.match(seed.command.join(' '), /mv -T/);
+    });
+  });
+
+  it('keeps a replica serving through voluntary disruptions (PodDisruptionBudget)', () => {
+    const pdb = find('PodDisruptionBudget');
+    assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
+    const hpa = find('HorizontalPodAutoscaler');
+    assert.ok(pdb.spec.maxUnavailable < hpa.spec.minReplicas);
   });
 
   it('routes the Service to the pods and the named port', () => {

@@ -87,7 +87,7 @@ describe('Dockerfile', () => {
   it('puts only runtime files in the final image', () => {
     const dests = of('COPY', lastStage).map((i) => copyParts(i.args).dest.replace(/^\.\//, ''));
     const appFiles = dests.filter((d) => !d.startsWith('/usr/local/bin'));
-    assert.deepEqual(appFiles.sort(), ['dist', 'models', 'node_modules', 'package.json', 'schemas']);
+    assert.deepEqual(appFiles.sort(), ['dist', 'models', 'node_modules', 'package.json', 'proto', 'schemas']);
     assert.ok(of('COPY', lastStage).every((i) => !/\b(src|test|scripts)\b/.test(copyParts(i.args).sources.join(' '))));
   });
 

@@ -18,7 +18,7 @@
  * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
  */
 import { AppError } from '../../errors.js';
-import type { ModelRunner, RunOutput } from './model-runner.js';
+import type { ExtraOutput, ModelRunner, RunOutput } from './model-runner.js';
 
 /** What the batcher reports about its queue (inference_queue_* metrics). */
 export interface QueueObserver {
@@ -168,7 +168,17 @@ function split(output: RunOutput, batch: Pending[], rows: number, timeoutMs: num
   for (const p of batch) {
     if (now - p.enqueued > timeoutMs) p.reject(timedOut(timeoutMs));
     else if (batch.length === 1) p.resolve(output);
-    else p.resolve({ data: output.data.subarray(row * perRow, (row + p.rows) * perRow), dims: [p.rows, ...rest] });
+    else {
+      const own: RunOutput = { data: output.data.subarray(row * perRow, (row + p.rows) * perRow), dims: [p.rows, ...rest] };
+      if (output.extras) own.extras = output.extras.map((e) => sliceRows(e, row, p.rows, rows));
+      p.resolve(own);
+    }
     row += p.rows;
   }
+}
+
+/** Rows [from, from + n) of an extra output of a `rows`-row run. */
+function sliceRows(e: ExtraOutput, from: number, n: number, rows: number): ExtraOutput {
+  const perRow = e.data.length / rows;
+  return { name: e.name, data: e.data.subarray(from * perRow, (from + n) * perRow), dims: [n, ...e.dims.slice(1)] };
 }

@@ -12,10 +12,24 @@ export interface TensorInfo {
   shape: number[];
 }
 
+/** The element arrays ONNX Runtime gives numeric tensors. */
+export type NumericArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
+  | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+/** Another numeric output of the graph, run beside the configured one (the OIP answers every output). */
+export interface ExtraOutput {
+  name: string;
+  data: NumericArray;
+  dims: readonly number[];
+}
+
 /** The output tensor a run returns, flattened row-major. */
 export interface RunOutput {
   data: Float32Array;
   dims: readonly number[];
+  /** The graph's other numeric outputs, row i for input row i, when it has any. */
+  extras?: readonly ExtraOutput[];
 }
 
 export interface ModelRunner {

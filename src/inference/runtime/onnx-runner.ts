@@ -9,7 +9,7 @@ import '../../ort-env.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../../config.js';
 import type { ProviderSelector } from './execution-providers.js';
-import type { ModelRunner, RunOutput, TensorInfo } from './model-runner.js';
+import type { ModelRunner, NumericArray, RunOutput, TensorInfo } from './model-runner.js';
 
 /** ORT element types as KServe / Triton datatypes. */
 const DATATYPES: Record<string, string> = {
@@ -17,6 +17,11 @@ const DATATYPES: Record<string, string> = {
   int64: 'INT64', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64',
   bool: 'BOOL', string: 'BYTES',
 };
+
+/** Datatypes whose outputs are run and answered beside the configured one (FP16 and BOOL are not). */
+export const NUMERIC_DATATYPES: ReadonlySet<string> = new Set([
+  'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64',
+]);
 
 function tensorInfo(meta: InferenceSession.ValueMetadata): TensorInfo {
   if (!meta.isTensor) return { name: meta.name, datatype: 'NON_TENSOR', shape: [] };
@@ -56,6 +61,8 @@ export interface OnnxRunnerOptions {
 export class OnnxRunner implements ModelRunner {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
+  /** Every output a run fetches: the configured one first, then the graph's other numeric tensors. */
+  private readonly fetches: string[];
 
   private constructor(
     private readonly session: InferenceSession,
@@ -64,6 +71,8 @@ export class OnnxRunner implements ModelRunner {
   ) {
     this.inputs = session.inputMetadata.map(tensorInfo);
     this.outputs = session.outputMetadata.map(tensorInfo);
+    const extras = this.outputs.filter((o) => o.name !== options.outputName && NUMERIC_DATATYPES.has(o.datatype));
+    this.fetches = [options.outputName, ...extras.map((o) => o.name)];
   }
 
   /** Creates the session (it is not warmed here: the registry warms it with real rows). */
@@ -97,15 +106,25 @@ export class OnnxRunner implements ModelRunner {
       for (let r = rows; r < padded; r++) feed.copyWithin(r * width, 0, width);
     }
     const feeds = { [this.options.inputName]: new Tensor('float32', feed, [padded, width]) };
-    const results = await this.session.run(feeds, [this.options.outputName]);
+    const results = await this.session.run(feeds, this.fetches);
     const output = results[this.options.outputName]!;
     const data = output.data;
     if (!(data instanceof Float32Array)) {
       throw new Error(`Output '${this.options.outputName}' is ${output.type}, expected float32`);
     }
-    if (padded === rows) return { data, dims: output.dims };
-    const perRow = data.length / padded;
-    return { data: data.subarray(0, rows * perRow), dims: [rows, ...output.dims.slice(1)] };
+    // Padding rows are cut from every output: row i answers input row i.
+    const cut = <T extends NumericArray>(values: T, dims: readonly number[]) =>
+      padded === rows ? { data: values, dims } : {
+        data: values.subarray(0, rows * (values.length / padded)) as T,
+        dims: [rows, ...dims.slice(1)],
+      };
+    const main = cut(data, output.dims);
+    if (this.fetches.length === 1) return main;
+    const extras = this.fetches.slice(1).map((name) => {
+      const t = results[name]!;
+      return { name, ...cut(t.data as NumericArray, t.dims) };
+    });
+    return { ...main, extras };
   }
 
   async dispose(): Promise<void> {

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ExecutionProvider } from '../../config.js';
 import { ProviderSelector } from './execution-providers.js';
 import { OnnxRunner } from './onnx-runner.js';
-import type { RunOutput } from './model-runner.js';
+import type { NumericArray, RunOutput } from './model-runner.js';
 
 /** What the main thread passes at start. */
 export interface WorkerInit {
@@ -32,11 +32,17 @@ export type WorkerReply =
 const port = parentPort!;
 const init = workerData as WorkerInit;
 
-/** The output as a buffer this thread can give away: ORT's own, or a copy when it is shared. */
-function transferable(output: RunOutput): RunOutput {
-  const { data } = output;
+/** An array backed by a buffer this thread can give away: ORT's own, or a copy when it is shared. */
+function own<T extends NumericArray>(data: T): T {
   const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  return { data: whole ? data : data.slice(), dims: [...output.dims] };
+  return whole ? data : (data.slice() as T);
+}
+
+/** The output with buffers this thread can give away. */
+function transferable(output: RunOutput): RunOutput {
+  const out: RunOutput = { data: own(output.data), dims: [...output.dims] };
+  if (output.extras) out.extras = output.extras.map((e) => ({ name: e.name, data: own(e.data), dims: [...e.dims] }));
+  return out;
 }
 
 let runner: OnnxRunner;
@@ -56,7 +62,8 @@ port.on('message', (msg: WorkerRequest) => {
   runner.run(msg.input, msg.rows).then(
     (output) => {
       const out = transferable(output);
-      port.postMessage({ id: msg.id, output: out } satisfies WorkerReply, [out.data.buffer as ArrayBuffer]);
+      const buffers = [out.data, ...(out.extras ?? []).map((e) => e.data)].map((d) => d.buffer as ArrayBuffer);
+      port.postMessage({ id: msg.id, output: out } satisfies WorkerReply, buffers);
     },
     (err: unknown) => port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
   );

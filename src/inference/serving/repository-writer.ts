@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ModelConfig } from './model-config.js';
 
 const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
@@ -53,17 +53,35 @@ export async function writeModelConfig(modelDir: string, config: ModelConfig): P
   await replaceFile(join(modelDir, 'model.json'), modelDir, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-/** Size and modification time of a file ('missing' when absent): hot reload tells a changed file from a known one by it. */
+/**
+ * Identity, size and modification time of a file ('missing' when absent):
+ * hot reload tells a changed file from a known one by it. The inode matters
+ * on shared volumes whose mtime is coarse (a second or two): every write
+ * here ends in a rename, which gives the file a new inode even when its size
+ * and mtime look the same as before.
+ */
 export async function fileStamp(path: string): Promise<string> {
   try {
     const s = await stat(path);
-    return `${s.size}:${s.mtimeMs}`;
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
   } catch {
     return 'missing';
   }
 }
 
-/** Deletes a version or model directory. */
+/**
+ * Deletes a version or model directory: renamed aside first (a dot name the
+ * scanner ignores), then removed. The rename is atomic, so another replica's
+ * hot reload sees the directory whole or gone, never a model without its
+ * model.json or a version without its model.onnx half-way through.
+ */
 export async function removeDirectory(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
+  const aside = join(dirname(path), `.deleted-${basename(path)}-${randomUUID()}`);
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await rm(aside, { recursive: true, force: true });
 }
