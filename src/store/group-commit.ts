@@ -77,7 +77,7 @@ export interface AsyncGroupCommit<T> {
 
 /**
  * The same group commit over an asynchronous `writeAll` (one multi-row
- * INSERT on PostgreSQL): the items of one event-loop turn go in one
+ * INSERT on PostgreSQL): the items of one microtask drain go in one
  * statement while earlier ones may still be in flight. A failed group is
  * retried item by item, unless `shared(err)` says the failure is not the
  * items' own (the database is down): then all of them fail at once.
@@ -115,7 +115,7 @@ export function asyncGroupCommit<T>(writeAll: (items: T[]) => Promise<void>, sha
         queue.push({ item, resolve, reject });
         if (!scheduled) {
           scheduled = true;
-          setImmediate(flushNow);
+          process.nextTick(flushNow);
         }
       });
     },
