@@ -11,7 +11,7 @@
  *
  * Environment: BENCH_SECONDS [10] per measured cell, BENCH_WARMUP_SECONDS [3],
  * SOAK_SECONDS [60], BENCH_ONLY (comma list of groups: ceilings, fastapi,
- * service, oip, sweep, mixed, session, heavy, worker, cluster, soak),
+ * service, oip, sweep, mixed, replicas, session, heavy, worker, cluster, soak),
  * BENCH_README=0 to leave README.md alone. Any non-2xx response or socket
  * error fails the run (exit 1).
  */
@@ -25,6 +25,8 @@ import { heavyPredictBodies, loanBatchBodies, loanPredictBodies, loanTensors, oi
 import { HEAVY_FEATURES, writeHeavyModels } from './make-heavy-model.js';
 import { CAN_PIN, ROOT, cpuMs, rssMb, runJson, startCommand, startNode, waitReady, type Running } from './procs.js';
 import { renderReport, type Cell, type Results } from './report.js';
+import { postgresMissing, startPostgres } from '../../test/helpers/postgres.js';
+import { startRedis } from '../../test/helpers/redis.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -114,6 +116,40 @@ async function sweep(server: string, base: string, pid: number): Promise<void> {
     await load({ server, cell, connections: 4 }, `${base}/api/v1/predict/batch`, loanBatchBodies(work, 'loan-approval', rows), auth,
       { pid, distinct: false, rows, seconds: SWEEP_SECONDS, warmup: 1 });
     results.rss.byCell[`${server} ${cell}`] = rssMb(pid);
+  }
+}
+
+/**
+ * One replica as it runs in a scale-out deployment (issue 10): records and
+ * jobs on a private PostgreSQL, rate limits on a private Redis (both
+ * unpinned, on this machine), against the embedded default measured in the
+ * same run; plus the store's insert rate and the limiter's round trip.
+ */
+async function sharedReplica(models: string, predictBodies: string): Promise<void> {
+  const missing = postgresMissing() ?? (spawnSync('redis-server', ['--version']).status === 0 ? undefined : 'redis-server is not installed');
+  if (missing) {
+    const why = `PostgreSQL + Redis cell SKIPPED: ${missing}`;
+    log(why);
+    results.notes.push(why);
+    return;
+  }
+  const pg = await startPostgres();
+  const redis = await startRedis();
+  try {
+    const { server, base } = await startService('service-shared', models, 'dist/main.js', SERVER_CORE, { DATABASE_URL: pg.url, REDIS_URL: redis.url });
+    results.rss.sharedIdle = rssMb(server.pid);
+    const name = 'service on PostgreSQL + Redis';
+    await load({ server: name, cell: '/predict c=1', connections: 1 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+    await load({ server: name, cell: '/predict c=64', connections: 64 }, `${base}/api/v1/predict`, predictBodies, auth, { pid: server.pid });
+    await stop(server);
+  } finally {
+    await pg.destroy();
+    await redis.close();
+  }
+  for (const [script, arg] of [['scripts/bench/store-inserts.ts', '3'], ['scripts/bench/rate-limit-round-trip.ts', '10000']] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, arg], { cwd: ROOT, encoding: 'utf8' });
+    const lines = r.stdout.trim().split('\n').filter(Boolean);
+    results.notes.push(...(r.status === 0 ? lines.map((l) => `${script.replace('scripts/bench/', '')}: ${l.trim()}`) : [`${script} failed: ${r.stderr.slice(-300)}`]));
   }
 }
 
@@ -246,6 +282,8 @@ async function main(): Promise<void> {
     await load({ server: 'service', cell: '/v2 infer c=64', connections: 64 }, infer, oipPredictBodies(work, 'loan-approval'), auth, { pid: server.pid });
     await stop(server);
   }
+
+  if (wants('replicas')) await sharedReplica(models, predictBodies);
 
   if (wants('session')) {
     log('in-process session.run loops');

@@ -27,7 +27,7 @@ export interface SessionLoop {
 
 export interface Results {
   cells: Cell[];
-  rss: { idle?: number; afterLoad?: number; benchModels?: number; byCell: Record<string, number> };
+  rss: { idle?: number; afterLoad?: number; benchModels?: number; sharedIdle?: number; byCell: Record<string, number> };
   session: { small?: SessionLoop; heavy?: SessionLoop };
   soak: { rssBefore: number; rssAfter: number; requests: number; errors: number } | undefined;
   /** Lines said about the run (a skipped group and why). */
@@ -84,6 +84,14 @@ function targets(r: Results): Target[] {
   out.push(atLeast('batch 1000 rows rows/s vs Express ceiling', over(svc(BATCH_CELL), find(r, 'express', BATCH_CELL), 'rowsPerSec'), 0.5));
   out.push(atLeast('batch 1000 rows rows/s vs FastAPI + sklearn', over(svc(BATCH_CELL), find(r, FASTAPI, BATCH_CELL), 'rowsPerSec'), 15));
   out.push(atLeast('OIP binary infer 1000 rows rows/s vs Express ceiling JSON batch', over(svc(`/v2 infer binary 1000 rows c=4`), find(r, 'express', BATCH_CELL), 'rowsPerSec'), 2));
+  const shared = 'service on PostgreSQL + Redis';
+  out.push(atLeast('/predict c=64 req/s on PostgreSQL + Redis vs the embedded store', over(find(r, shared, '/predict c=64'), svc('/predict c=64')), 0.7));
+  const rssGrowth = r.rss.sharedIdle !== undefined && r.rss.idle !== undefined ? (r.rss.sharedIdle / r.rss.idle - 1) * 100 : NaN;
+  out.push({
+    name: 'idle RSS on PostgreSQL + Redis vs the embedded store',
+    measured: Number.isFinite(rssGrowth) ? `${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} % (${mb(r.rss.sharedIdle)} vs ${mb(r.rss.idle)})` : '–',
+    target: 'within 10 %', met: Number.isFinite(rssGrowth) ? Math.abs(rssGrowth) <= 10 : undefined,
+  });
   const on = find(r, 'heavy, batching on', '/predict c=64');
   const off = find(r, 'heavy, batching off', '/predict c=64');
   out.push(atLeast('heavy c=64 req/s, batching on vs off', over(on, off), 2));
