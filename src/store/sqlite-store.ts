@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { StartupError } from '../errors.js';
 import { groupCommit } from './group-commit.js';
 import type { ClaimedJob, JobRequest, JobRow, Lease, NewJob, PredictionRecord, Store, WebhookOutcome } from './store.js';
+import { JOB_COLUMNS, toJob, type JobDbRow } from './job-row.js';
 import { PENDING_WEBHOOK } from './webhook-state.js';
 
 /** The store's file name inside DATA_DIR. */
@@ -62,30 +63,10 @@ function addMissingColumns(db: Database.Database): void {
   }
 }
 
-/** Every column but the request, which only the worker needs. */
-const JOB_COLUMNS = `id, owner, status, model, model_version, created_at, started_at, finished_at,
-  done, total, result, error, callback_url, webhook`;
-
-interface JobDbRow {
-  id: string; owner: string; status: JobRow['status']; model: string; model_version: string;
-  created_at: number; started_at: number | null; finished_at: number | null; done: number; total: number;
-  result: string | null; error: string | null; callback_url: string | null; webhook: string | null;
-}
 
 interface PredictionDbRow {
   id: string; owner: string; created_at: number; model: string; model_version: string;
   features: string; options: string; result: string;
-}
-
-const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-
-function toJob(row: JobDbRow): JobRow {
-  return {
-    id: row.id, owner: row.owner, status: row.status, model: row.model, modelVersion: row.model_version,
-    createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at,
-    done: row.done, total: row.total, result: parse(row.result), error: parse(row.error),
-    callbackUrl: row.callback_url, webhook: parse<WebhookOutcome>(row.webhook),
-  };
 }
 
 /** Opens (creating if needed) the store under `dataDir`; a StartupError naming DATA_DIR if it cannot. */

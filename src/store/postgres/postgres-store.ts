@@ -12,31 +12,13 @@ import type pg from 'pg';
 import { DatabaseUnavailable } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { asyncGroupCommit } from '../group-commit.js';
-import type { ClaimedJob, JobRow, Lease, PredictionRecord, Store, WebhookOutcome } from '../store.js';
+import type { ClaimedJob, Lease, PredictionRecord, Store } from '../store.js';
+import { JOB_COLUMNS, toJob, type JobDbRow } from '../job-row.js';
 import { PENDING_WEBHOOK } from '../webhook-state.js';
 import { DatabaseHealth } from './database-health.js';
 import { migrate } from './migrations.js';
 import { createPool, describeUrl, isUnavailable } from './pool.js';
 
-const JOB_COLUMNS = `id, owner, status, model, model_version, created_at, started_at, finished_at,
-  done, total, result, error, callback_url, webhook`;
-
-interface JobDbRow {
-  id: string; owner: string; status: JobRow['status']; model: string; model_version: string;
-  created_at: number; started_at: number | null; finished_at: number | null; done: number; total: number;
-  result: string | null; error: string | null; callback_url: string | null; webhook: string | null;
-}
-
-const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-
-function toJob(row: JobDbRow): JobRow {
-  return {
-    id: row.id, owner: row.owner, status: row.status, model: row.model, modelVersion: row.model_version,
-    createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at,
-    done: row.done, total: row.total, result: parse(row.result), error: parse(row.error),
-    callbackUrl: row.callback_url, webhook: parse<WebhookOutcome>(row.webhook),
-  };
-}
 
 /** The job's columns as an UPDATE … FROM returns them. */
 const RETURNED_JOB = JOB_COLUMNS.split(',').map((c) => `jobs.${c.trim()}`).join(', ');
