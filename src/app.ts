@@ -20,6 +20,7 @@ import { openGuard, type Guard } from './http/guard.js';
 import { httpMetrics } from './http/middleware/http-metrics.js';
 import { requestId } from './http/middleware/request-id.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { series } from './http/middleware/series.js';
 import { corsPolicy, securityHeaders } from './http/middleware/security.js';
 import { docsRouter } from './http/routes/docs.js';
 import { healthRouter } from './http/routes/health.js';
@@ -28,7 +29,7 @@ import { metricsRouter } from './http/routes/metrics.js';
 import { modelAdminRoutes } from './http/routes/model-admin.js';
 import type { JobService } from './jobs/job-service.js';
 import { modelsRouter } from './http/routes/models.js';
-import { predictRouter } from './http/routes/predict.js';
+import { predictRoutes } from './http/routes/predict.js';
 import { recordsRouter } from './http/routes/records.js';
 import { oipRouter } from './http/v2/oip-router.js';
 import { oipErrorHandler } from './http/v2/oip-response.js';
@@ -71,6 +72,9 @@ function checkPathEncoding(req: Request, _res: Response, next: NextFunction): vo
   next();
 }
 
+/** Where the REST API lives (API.md §2). */
+const API_BASE = '/api/v1';
+
 export function createApp(deps: AppDeps): Express {
   const { config, logger } = deps;
   const guard = deps.guard ?? openGuard;
@@ -80,24 +84,29 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
 
-  app.use(requestId());
-  app.use(httpMetrics(deps.metrics));
-  app.use(requestLog(logger));
+  // The app-wide middlewares run as one router layer (http/middleware/series.ts).
   // Security before anything can answer, so that every response (400 for a
   // bad path, 404, preflights) carries helmet's headers and CORS's.
-  app.use(securityHeaders());
-  app.use(corsPolicy(config.corsOrigins));
-  if (deps.rateLimit) app.use(deps.rateLimit);
-  app.use(checkPathEncoding);
+  app.use(series([
+    requestId(),
+    httpMetrics(deps.metrics),
+    requestLog(logger),
+    securityHeaders(),
+    corsPolicy(config.corsOrigins),
+    ...(deps.rateLimit ? [deps.rateLimit] : []),
+    checkPathEncoding,
+  ]));
   // A 429 or a bad path under /v2 answers in the protocol's shape, {"error": "..."} (API.md §13).
   if (deps.dataPlane) app.use('/v2', oipErrorHandler(logger));
 
-  // The predict routes first, and /metrics after /api/v1: every router a
-  // prediction walks past costs it a few microseconds (docs/performance.md).
-  // Their paths are disjoint, so the order changes nothing else.
+  // The predict routes first, on the app's own router with their full paths
+  // (no prefix to trim, no nested router to enter), and /metrics after
+  // /api/v1: every layer a prediction walks past costs it a few microseconds
+  // (docs/performance.md). Their paths are disjoint, so the order changes
+  // nothing else.
+  predictRoutes(app, API_BASE, deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes, jobs: deps.jobs });
   const api = Router();
-  api.use(predictRouter(deps.predictService, guard, { bodyLimitBytes: config.bodyLimitBytes, jobs: deps.jobs }));
-  // After predictRouter: /predict/batch must match before /predict/{id}.
+  // After the predict routes: /predict/batch must match before /predict/{id}.
   api.use(recordsRouter(deps.store, guard));
   api.use(jobsRouter(deps.jobs, guard));
   api.use(healthRouter(deps));
@@ -106,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
     bodyLimitBytes: config.bodyLimitBytes,
   });
   api.use(modelsRouter(deps.registry, guard, admin));
-  app.use('/api/v1', api);
+  app.use(API_BASE, api);
   if (deps.dataPlane) {
     // The batch body limit, JSON or binary (API.md §13).
     app.use('/v2', oipRouter(deps.dataPlane, guard, { bodyLimitBytes: config.bodyLimitBytes * 32, logger }));

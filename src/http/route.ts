@@ -9,7 +9,10 @@ import type { RequestContext } from './envelope.js';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Handlers = Partial<Record<Method, RequestHandler[]>>;
 
-export function route(router: Router, path: string, handlers: Handlers): void {
+/** An app or a Router: anything routes can be registered on. */
+export type RouteTarget = Pick<Router, 'route'>;
+
+export function route(router: RouteTarget, path: string, handlers: Handlers): void {
   const r = router.route(path);
   // The route template, for the request log and metrics labels.
   r.all(function routeName(req: Request, res: Response, next: NextFunction) {

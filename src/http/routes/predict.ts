@@ -1,5 +1,5 @@
 /** POST /predict, /predict/batch and /models/{name}/predict (API.md §4): thin adapters over PredictService. */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { callerOf } from '../../auth/caller.js';
 import { modelNotFound } from '../../errors.js';
 import type { PredictService } from '../../inference/prediction/predict-service.js';
@@ -11,7 +11,7 @@ import { batchDataJson } from '../batch-json.js';
 import { context, sendSuccess, sendSuccessJson } from '../envelope.js';
 import type { Guard } from '../guard.js';
 import { jsonBody } from '../middleware/json-body.js';
-import { route } from '../route.js';
+import { route, type RouteTarget } from '../route.js';
 
 export interface PredictRouteOptions {
   bodyLimitBytes: number;
@@ -28,15 +28,19 @@ function answer(res: Response, version: ModelVersion, data: unknown, dataJson?: 
   else sendSuccessJson(res, dataJson);
 }
 
-export function predictRouter(service: PredictService, guard: Guard, options: PredictRouteOptions): Router {
-  const router = Router();
+/**
+ * Registers the predict routes on `router` under `base` ('/api/v1'): on the
+ * app's own router, the hottest routes are reached without entering a
+ * nested router (app.ts).
+ */
+export function predictRoutes(router: RouteTarget, base: string, service: PredictService, guard: Guard, options: PredictRouteOptions): void {
   const predict = guard('predict');
   const body = jsonBody(options.bodyLimitBytes);
   // A batch may carry thousands of rows: 32 times the ordinary limit (API.md §11).
   const batchBody = jsonBody(options.bodyLimitBytes * 32);
 
   // Registered before any /predict/{id} route, so that GET /predict/batch is a 405.
-  route(router, '/predict/batch', {
+  route(router, `${base}/predict/batch`, {
     POST: [predict, batchBody, async (req: Request, res: Response) => {
       const jobs = options.jobs;
       if (jobs?.isAsync(req.body, req.headers.prefer)) {
@@ -53,14 +57,14 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
       answer(res, version, data, batchDataJson(data, version.classifier?.labels));
     }],
   });
-  route(router, '/predict', {
+  route(router, `${base}/predict`, {
     POST: [predict, body, async (req: Request, res: Response) => {
       const { version, data, cache } = await service.predict(req.body, { owner: callerOf(res).id });
       context(res).cache = cache;
       answer(res, version, data);
     }],
   });
-  route(router, '/models/:name/predict', {
+  route(router, `${base}/models/:name/predict`, {
     POST: [predict, body, async (req: Request, res: Response) => {
       const name = req.params.name as string;
       if (!MODEL_NAME.test(name)) throw modelNotFound(name);
@@ -69,5 +73,4 @@ export function predictRouter(service: PredictService, guard: Guard, options: Pr
       answer(res, version, data);
     }],
   });
-  return router;
 }

@@ -27,7 +27,9 @@ export function oipErrorHandler(logger: Logger) {
       logger.error({ err, request_id: context(res).requestId, method: req.method, url: req.originalUrl }, 'unexpected error');
       appError = new AppError('INTERNAL_ERROR', 'An unexpected error occurred; quote the request id when reporting it');
     }
-    if (res.headersSent) {
+    // A client that went away (mid-body, say) has no one to read an answer:
+    // none is written, and the request log says "request aborted".
+    if (res.headersSent || req.socket.destroyed) {
       res.destroy();
       return;
     }
