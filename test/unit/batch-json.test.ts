@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchDataJson } from '../../src/http/batch-json.js';
+import { batchDataJson, batchDataJsonInSlices } from '../../src/http/batch-json.js';
 import type { BatchData } from '../../src/inference/prediction/predict-service.js';
 
 const f = Math.fround;
@@ -37,5 +37,41 @@ describe('batchDataJson', () => {
     assert.equal(batchDataJson(classification(labels, [[0.4, 0.6]], { model: 'm"odel' }), labels), undefined);
     assert.equal(batchDataJson(classification(labels, [[0.4, Number.NaN]]), labels), undefined);
     assert.equal(batchDataJson({ model: 'a', model_version: '1', count: 0, predictions: [] }, labels), undefined);
+  });
+});
+
+describe('batchDataJsonInSlices', () => {
+  const labels = ['denied', 'approved'];
+  const rows = Array.from({ length: 10 }, (_, i) => [f(i / 10), f(1 - i / 10)]);
+
+  it('writes exactly what JSON.stringify writes, across several slices', async () => {
+    const data = classification(labels, rows);
+    assert.equal(await batchDataJsonInSlices(data, labels, 3), JSON.stringify(data));
+    assert.equal(await batchDataJsonInSlices(data, labels, 100), JSON.stringify(data));
+  });
+
+  it('lets the event loop run between slices, and not within one', async () => {
+    const turnsDuring = async (sliceRows: number) => {
+      let turns = 0;
+      let stop = false;
+      const tick = () => {
+        if (stop) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      await batchDataJsonInSlices(classification(labels, rows), labels, sliceRows);
+      stop = true;
+      return turns;
+    };
+    assert.equal(await turnsDuring(100), 0);
+    // 10 rows in slices of 3: three turns between four slices.
+    assert.ok((await turnsDuring(3)) >= 3);
+  });
+
+  it('falls back to JSON.stringify for rows it does not write (explanations)', async () => {
+    const data = classification(labels, rows, { explanation: { method: 'x' } });
+    assert.equal(await batchDataJsonInSlices(data, labels, 3), JSON.stringify(data));
+    assert.equal(await batchDataJsonInSlices(data, labels, 100), JSON.stringify(data));
   });
 });

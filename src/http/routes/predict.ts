@@ -7,7 +7,7 @@ import type { JobService } from '../../jobs/job-service.js';
 import { jobLink } from '../../jobs/job-view.js';
 import type { ModelVersion } from '../../inference/serving/model-version.js';
 import { MODEL_NAME } from '../../inference/serving/repository.js';
-import { batchDataJson } from '../batch-json.js';
+import { batchDataJsonInSlices } from '../batch-json.js';
 import { context, sendSuccess, sendSuccessJson } from '../envelope.js';
 import type { Guard } from '../guard.js';
 import { jsonBody } from '../middleware/json-body.js';
@@ -54,7 +54,7 @@ export function predictRoutes(router: RouteTarget, base: string, service: Predic
         return;
       }
       const { version, data } = await service.predictBatch(req.body, jobs?.syncChecks(req.body));
-      answer(res, version, data, batchDataJson(data, version.classifier?.labels));
+      answer(res, version, data, await batchDataJsonInSlices(data, version.classifier?.labels));
     }],
   });
   route(router, `${base}/predict`, {
