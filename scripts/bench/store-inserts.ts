@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
@@ -17,9 +18,8 @@ import type { Store } from '../../src/store/store.js';
 import { startPostgres } from '../../test/helpers/postgres.js';
 
 const seconds = Number(process.argv[2] ?? 5);
-let seq = 0;
 const record = () => ({
-  id: `pred_bench_${process.pid}_${seq++}`, owner: 'sub:bench', createdAt: Date.now(), model: 'loan-approval', modelVersion: '2',
+  id: newId('pred'), owner: 'sub:bench', createdAt: Date.now(), model: 'loan-approval', modelVersion: '2',
   features: { age: 35, income: 55000, credit_score: 720, employment_years: 8, loan_amount: 25000 }, options: {},
   result: { prediction: 'approved', probability: 0.91, probabilities: { approved: 0.91, rejected: 0.09 }, confidence: 'high' },
 });

@@ -4,7 +4,7 @@
  * else replaced.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { newId } from '../../inference/prediction/predict-service.js';
+import { newId } from '../../ids.js';
 import type { RequestContext } from '../envelope.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;

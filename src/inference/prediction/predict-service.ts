@@ -5,7 +5,7 @@
  * limit allows, and shapes the results. Never sees req or res.
  */
 import { float32Decimal } from './float32-decimal.js';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import { AppError, modelNotFound, validationError, type ErrorDetail } from '../../errors.js';
 import type { RecordStore } from '../../store/store.js';
 import { schemaValidator } from '../../validation/ajv.js';
@@ -84,8 +84,6 @@ export interface CheckedBatch {
   options: BatchOptions | undefined;
 }
 
-/** Generated ids: a prefix and a UUID (url-safe, 36 characters). */
-export const newId = (prefix: string): string => `${prefix}_${randomUUID()}`;
 
 export class PredictService {
   private readonly validatePredict = schemaValidator<PredictBody>('predict-request.schema.json');
