@@ -38,20 +38,29 @@ export function toAppError(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * The AppError to answer `err` with (anything unexpected is logged with the
+ * request id and masked as a 500), or undefined when no answer can be
+ * written: one has started, or the client went away (mid-body, say), in
+ * which case the response is destroyed and the request log says "request
+ * aborted". Both error handlers (/api/v1's envelope, /v2's shape) start here.
+ */
+export function errorToAnswer(err: unknown, req: Request, res: Response, logger: Logger): AppError | undefined {
+  let appError = toAppError(err);
+  if (!appError) {
+    logger.error({ err, request_id: context(res).requestId, method: req.method, url: req.originalUrl }, 'unexpected error');
+    appError = new AppError('INTERNAL_ERROR', 'An unexpected error occurred; quote the request id when reporting it');
+  }
+  if (res.headersSent || req.socket.destroyed) {
+    res.destroy();
+    return undefined;
+  }
+  return appError;
+}
+
 export function errorHandler(logger: Logger) {
   return function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
-    const ctx = context(res);
-    let appError = toAppError(err);
-    if (!appError) {
-      logger.error({ err, request_id: ctx.requestId, method: req.method, url: req.originalUrl }, 'unexpected error');
-      appError = new AppError('INTERNAL_ERROR', 'An unexpected error occurred; quote the request id when reporting it');
-    }
-    // A client that went away (mid-body, say) has no one to read an answer:
-    // none is written, and the request log says "request aborted".
-    if (res.headersSent || req.socket.destroyed) {
-      res.destroy();
-      return;
-    }
-    sendError(res, appError);
+    const appError = errorToAnswer(err, req, res, logger);
+    if (appError) sendError(res, appError);
   };
 }

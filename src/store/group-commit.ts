@@ -25,16 +25,40 @@ interface Waiting<T> {
   reject(err: unknown): void;
 }
 
-/** A group commit over `writeAll`, which must write every item or throw (one transaction). */
-export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
+/**
+ * What both group commits share: saved items wait until `flush` runs on the
+ * next tick (scheduled once however many are saved); `take` hands flush
+ * everything waiting and starts a new group.
+ */
+function tickQueue<T>(flush: () => unknown) {
   let queue: Array<Waiting<T>> = [];
   let scheduled = false;
+  return {
+    save(item: T): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          process.nextTick(flush);
+        }
+      });
+    },
+    take(): Array<Waiting<T>> {
+      scheduled = false;
+      const batch = queue;
+      queue = [];
+      return batch;
+    },
+  };
+}
+
+/** A group commit over `writeAll`, which must write every item or throw (one transaction). */
+export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
+  const queue = tickQueue<T>(flush);
 
   function flush(): void {
-    scheduled = false;
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
+    const batch = queue.take();
+    if (batch.length === 0) return;
     try {
       writeAll(batch.map((w) => w.item));
     } catch (err) {
@@ -55,18 +79,7 @@ export function groupCommit<T>(writeAll: (items: T[]) => void): GroupCommit<T> {
     w.resolve();
   }
 
-  return {
-    save(item: T): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          process.nextTick(flush);
-        }
-      });
-    },
-    flush,
-  };
+  return { save: queue.save, flush };
 }
 
 /** An async group commit: flushing returns once whatever was queued is written (or failed). */
@@ -83,8 +96,7 @@ export interface AsyncGroupCommit<T> {
  * items' own (the database is down): then all of them fail at once.
  */
 export function asyncGroupCommit<T>(writeAll: (items: T[]) => Promise<void>, shared: (err: unknown) => boolean): AsyncGroupCommit<T> {
-  let queue: Array<Waiting<T>> = [];
-  let scheduled = false;
+  const queue = tickQueue<T>(flushNow);
   const inFlight = new Set<Promise<void>>();
 
   async function write(batch: Array<Waiting<T>>): Promise<void> {
@@ -99,10 +111,8 @@ export function asyncGroupCommit<T>(writeAll: (items: T[]) => Promise<void>, sha
   }
 
   function flushNow(): Promise<void> {
-    scheduled = false;
-    if (queue.length === 0) return Promise.resolve();
-    const batch = queue;
-    queue = [];
+    const batch = queue.take();
+    if (batch.length === 0) return Promise.resolve();
     const done = write(batch);
     inFlight.add(done);
     void done.finally(() => inFlight.delete(done));
@@ -110,15 +120,7 @@ export function asyncGroupCommit<T>(writeAll: (items: T[]) => Promise<void>, sha
   }
 
   return {
-    save(item: T): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          process.nextTick(flushNow);
-        }
-      });
-    },
+    save: queue.save,
     async flush() {
       await flushNow();
       await Promise.all(inFlight);
