@@ -10,7 +10,7 @@
  * Checked once per load, before ONNX Runtime sees the file.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { externalTensors, type ExternalTensor } from './external-tensors.js';
 
 export { MalformedOnnx } from './external-tensors.js';
@@ -41,7 +41,7 @@ export function uploadExternalDataProblem(bytes: Uint8Array): ExternalDataProble
 /** True when `path` is strictly inside `dir` (both absolute and normalised). */
 const inside = (dir: string, path: string) => {
   const rel = relative(dir, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 };
 
 /** Why one `location` may not be read for a model in `versionDir`, or undefined when it may. */
