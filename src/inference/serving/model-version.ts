@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import type { ExecutionProvider } from '../../config.js';
 import { StartupError } from '../../errors.js';
-import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
 import type { Logger } from '../../logger.js';
 import { ajv } from '../../validation/ajv.js';
 import type { ProviderSelector } from '../runtime/execution-providers.js';
 import {
   batchingOf, classifierSpec, featureSchema, runnerOf, type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
+import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
 import { OnnxRunner } from '../runtime/onnx-runner.js';
 import type { ModelRunner, TensorInfo } from '../runtime/model-runner.js';
 import { outputWidth } from '../prediction/tensor.js';
