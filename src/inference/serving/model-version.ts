@@ -14,6 +14,7 @@ import type { ProviderSelector } from '../runtime/execution-providers.js';
 import {
   batchingOf, classifierSpec, featureSchema, runnerOf, type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
+import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
 import { OnnxRunner } from '../runtime/onnx-runner.js';
 import type { ModelRunner, TensorInfo } from '../runtime/model-runner.js';
 import { outputWidth } from '../prediction/tensor.js';
@@ -31,6 +32,8 @@ export interface LoadOptions {
 
 /** A reason safe to show in the API (no paths, no library messages); details go to the log. */
 class LoadFailure extends Error {}
+
+const NOT_ONNX = 'model.onnx could not be loaded by ONNX Runtime (not a valid ONNX model)';
 
 export class ModelVersion {
   state: ModelState = 'loading';
@@ -84,6 +87,7 @@ export class ModelVersion {
     try {
       if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
+      await this.checkExternalData(log, bytes);
       const config = this.config;
       const kind = runnerOf(config);
       try {
@@ -98,7 +102,7 @@ export class ModelVersion {
       } catch (err) {
         if (err instanceof StartupError) throw err;
         log.error({ err }, 'ONNX Runtime could not load model.onnx');
-        throw new LoadFailure('model.onnx could not be loaded by ONNX Runtime (not a valid ONNX model)');
+        throw new LoadFailure(NOT_ONNX);
       }
       this.checkGraph(runner);
       this.validateFeatures = ajv.compile(this.featureSchema!);
@@ -119,6 +123,25 @@ export class ModelVersion {
       log.error({ err, reason: this.reason }, 'model version failed to load');
     }
     return this;
+  }
+
+  /**
+   * Refuses, before ONNX Runtime reads anything, a file whose tensors would
+   * read other files (external-data.ts): any, for an upload; outside the
+   * version folder, for a repository model.
+   */
+  private async checkExternalData(log: Logger, bytes: Uint8Array | undefined): Promise<void> {
+    try {
+      const problem = bytes ? uploadExternalDataProblem(bytes) : await repositoryExternalDataProblem(this.modelPath);
+      if (!problem) return;
+      log.error(problem.log, 'external data refused');
+      throw new LoadFailure(problem.reason);
+    } catch (err) {
+      if (err instanceof LoadFailure) throw err;
+      const malformed = err instanceof MalformedOnnx;
+      log.error({ err }, malformed ? 'model.onnx is not an ONNX model' : 'model.onnx could not be read');
+      throw new LoadFailure(malformed ? NOT_ONNX : 'model.onnx could not be read');
+    }
   }
 
   /** Does the graph take the config's input and give its output, in the right shapes? */
