@@ -5,3 +5,13 @@
  * placed first in a module runs before that module's later imports.
  */
 process.env.ORT_DISABLE_TELEMETRY = '1';
+
+/**
+ * FP16 tensors travel as Uint16Array (raw IEEE halves). Node 24 has a global
+ * Float16Array; when it exists, onnxruntime-common 1.30 wraps a float16
+ * tensor's data in one, which the native binding cannot read ("not enough
+ * space: expected 16, got 0": microsoft/onnxruntime#26791). Without the
+ * global, onnxruntime-common keeps Uint16Array, as on Node 20 and as the wire
+ * formats carry halves. The service itself never uses Float16Array.
+ */
+delete (globalThis as { Float16Array?: unknown }).Float16Array;
