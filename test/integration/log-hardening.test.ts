@@ -52,7 +52,7 @@ describe('a gRPC call that ends while its answer is on the way', () => {
     grpc = await grpcBeside(t);
     client = new Ctor(`127.0.0.1:${grpc.port}`, credentials.createInsecure()) as Client & Record<string, Function>;
     // A first call opens the connection, so that the deadlines below start on the server.
-    await new Promise((resolve, reject) => client.ServerLive({}, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))));
+    await new Promise((resolve, reject) => client.ServerLive!({}, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))));
   });
   after(async () => {
     client.close();
@@ -67,7 +67,7 @@ describe('a gRPC call that ends while its answer is on the way', () => {
     const md = new Metadata();
     md.set('authorization', `Bearer ${testToken()}`);
     md.set('x-request-id', id);
-    return client.ModelInfer({ model_name: 'heavy', inputs: [{ ...inputs[0], contents: { fp32_contents: inputs[0]!.data } }] }, md, options, onEnd);
+    return client.ModelInfer!({ model_name: 'heavy', inputs: [{ ...inputs[0], contents: { fp32_contents: inputs[0]!.data } }] }, md, options, onEnd);
   }
 
   /** The "grpc call" line of request `id`, once written. */

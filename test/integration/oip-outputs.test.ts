@@ -80,6 +80,9 @@ describe('POST /v2/models/{name}/infer with outputs', () => {
       });
       expectOipError(r, 400, /outputs/);
       assert.equal(await irisRuns(), runs, 'no inference ran');
+      // The count is live: a request that fits runs once.
+      assert.equal((await t.call('POST', '/v2/models/iris/infer', { body: { inputs: [fp32Input(IRIS, 1)] } })).status, 200);
+      assert.equal(await irisRuns(), runs + 1);
     });
   });
   describe('naming one output twice (binary tensor data)', () => {
