@@ -115,6 +115,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   });
   const jobs = new JobService({
     store, registry, predictService, logger, tuning: options.jobs, leaseMs: config.jobLeaseMs,
+    quota: { perOwner: config.jobsMaxPerCaller, queued: config.jobsMaxQueued },
     accepting: () => !lifecycle.draining,
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
