@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import type { GrpcListener } from '../../src/grpc/grpc-server.js';
+import { listenGrpc, type GrpcListener } from '../../src/grpc/grpc-server.js';
 import { inferenceService } from '../../src/grpc/proto.js';
 import { grpcBeside } from '../helpers/grpc.js';
 import { expectOipError, fp32Input, heavyBody, heavyRepository } from '../helpers/oip.js';
@@ -92,6 +92,26 @@ describe('a gRPC call that ends while its answer is on the way', () => {
     call.cancel();
     const line = await lineOf('req_cancelled_case_1');
     assert.equal(line.grpc_code, 'CANCELLED');
+  });
+  it('logs RESOURCE_EXHAUSTED for an answer grpc-js refused to send (over its send limit), not OK', async () => {
+    // A listener whose send limit (40 bytes) is below a ModelMetadata answer: grpc-js refuses it
+    // after the handler answered, with a status of its own.
+    const s = t.service;
+    const small = await listenGrpc({
+      dataPlane: s.dataPlane, credentials: s.credentials, spendBudget: s.spendBudget, logger: s.logger, maxMessageBytes: 40,
+    }, '127.0.0.1', 0);
+    const c = new Ctor(`127.0.0.1:${small.port}`, credentials.createInsecure()) as Client & Record<string, Function>;
+    try {
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${testToken()}`);
+      md.set('x-request-id', 'req_too_large_case_1');
+      const got = await new Promise<ServiceError | null>((resolve) => c.ModelMetadata!({ name: 'heavy' }, md, resolve));
+      assert.equal(got?.code, 8, 'the client got RESOURCE_EXHAUSTED');
+      assert.equal((await lineOf('req_too_large_case_1')).grpc_code, 'RESOURCE_EXHAUSTED');
+    } finally {
+      c.close();
+      await small.drain();
+    }
   });
   it('still logs OK for a call that was answered', async () => {
     const got = await new Promise<ServiceError | null>((resolve) => slowInfer('req_answered_case_1', {}, resolve));
