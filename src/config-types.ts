@@ -48,6 +48,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** How long a replica holds a running job before another may take it over (API.md §12). */
   readonly jobLeaseMs: number;
+  /** Jobs one caller may have queued or running at once (API.md §15 "Job quota"). */
+  readonly jobsMaxPerCaller: number;
+  /** Jobs that may wait in the queue, all callers together (API.md §15 "Job quota"). */
+  readonly jobsMaxQueued: number;
   /** Connections each replica may open to PostgreSQL (docs/scale-out.md: replicas × pool ≤ max_connections). */
   readonly databasePoolSize: number;
   /** The Open Inference Protocol over gRPC (API.md §13); off when unset. */

@@ -127,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: str('DATABASE_URL'),
     redisUrl: str('REDIS_URL'),
     jobLeaseMs: int('JOB_LEASE_MS', 30_000),
+    jobsMaxPerCaller: int('JOBS_MAX_PER_CALLER', 10),
+    jobsMaxQueued: int('JOBS_MAX_QUEUED', 1000),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10),
     grpcPort: raw.GRPC_PORT as number | undefined,
     clusterWorkers: raw.CLUSTER_WORKERS as number | undefined,

@@ -115,6 +115,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   });
   const jobs = new JobService({
     store, registry, predictService, logger, tuning: options.jobs, leaseMs: config.jobLeaseMs,
+    quota: { perOwner: config.jobsMaxPerCaller, queued: config.jobsMaxQueued },
     accepting: () => !lifecycle.draining,
     webhookSecret: config.webhookSecret, callbackAllowedHosts: config.callbackAllowedHosts,
   });
@@ -126,7 +127,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     // A guard put in by a test knows callers the credentials do not: every request then counts per address.
     identify: options.guard ? undefined : (req, res) => validCaller(req, res, auth.credentials),
   });
-  const dataPlane = new DataPlane({ registry, lifecycle, version: PACKAGE_VERSION, maxBatchSize: config.maxBatchSize });
+  const dataPlane = new DataPlane({
+    registry, lifecycle, version: PACKAGE_VERSION, maxBatchSize: config.maxBatchSize,
+    // The send limit of both doors: gRPC's max message (main.ts), and the same bound on a /v2 answer.
+    maxAnswerBytes: config.bodyLimitBytes * 32,
+  });
   const app = createApp({
     config, logger, registry, providers, predictService, lifecycle, metrics, models, version: PACKAGE_VERSION,
     guard, rateLimit, store, jobs, dependencies, dataPlane,

@@ -6,7 +6,6 @@
  * HTTP; the per-caller budgets are the HTTP ones (ModelInfer spends the
  * predict budget). Messages may be as large as a batch body.
  */
-import { randomUUID } from 'node:crypto';
 import {
   Metadata, Server, ServerCredentials, setLogger, status,
   type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
@@ -20,6 +19,7 @@ import { addressKey, type Budget, type LimiterName } from '../http/middleware/ra
 import type { DataPlane } from '../inference/prediction/dataplane.js';
 import { MODEL_NAME, MODEL_VERSION } from '../inference/serving/repository.js';
 import type { Logger } from '../logger.js';
+import { callLog, requestIdOf } from './call-log.js';
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from './infer-message.js';
 import { inferenceService } from './proto.js';
 import { grpcStatusOf } from './status.js';
@@ -42,8 +42,6 @@ export interface GrpcListener {
   /** Cuts whatever is still open. */
   forceClose(): void;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The first value of a metadata key, as a string. */
 function first(md: Metadata, key: string): string | undefined {
@@ -88,32 +86,30 @@ export function createGrpcService(deps: GrpcDeps): UntypedServiceImplementation 
     if (!hasScope(caller, scope)) throw insufficientScope(scope);
   }
 
-  /** One unary call: request id in and out, errors mapped to gRPC statuses, one log line. */
+  /**
+   * One unary call: request id in and out, errors mapped to gRPC statuses.
+   * Its log line is written by callLog (call-log.ts), which knows the status
+   * the client received, also when the call failed after the handler answered.
+   */
   function unary(method: string, handler: Handler, auth?: { scope: Scope; budget: Budget }) {
     return async (call: ServerUnaryCall<any, unknown>, callback: sendUnaryData<unknown>) => {
-      const started = process.hrtime.bigint();
-      const sent = first(call.metadata, 'x-request-id');
-      const requestId = sent !== undefined && REQUEST_ID.test(sent) ? sent : `req_${randomUUID()}`;
+      // callLog has settled the id already; this is for a service mounted without it.
+      const requestId = requestIdOf(first(call.metadata, 'x-request-id'));
       const md = new Metadata();
       md.set('x-request-id', requestId);
       call.sendMetadata(md);
-      let code: status = status.OK;
       try {
         if (auth) await admit(call.metadata, auth.scope, auth.budget, call.getPeer());
         callback(null, await handler(call.request, call.metadata));
       } catch (err) {
         const appError = err instanceof AppError ? err : undefined;
         if (!appError) logger.error({ err, request_id: requestId, grpc_method: method }, 'unexpected error');
-        code = appError ? grpcStatusOf(appError.code) : status.INTERNAL;
+        const code = appError ? grpcStatusOf(appError.code) : status.INTERNAL;
         const message = appError?.message ?? 'An unexpected error occurred; quote the request id when reporting it';
         const trailer = new Metadata();
         trailer.set('x-request-id', requestId);
         callback({ code, details: message, metadata: trailer });
       }
-      logger.info({
-        request_id: requestId, grpc_method: method, grpc_code: status[code],
-        duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
-      }, 'grpc call');
     };
   }
 
@@ -145,6 +141,8 @@ export async function listenGrpc(deps: GrpcDeps, host: string, port: number): Pr
   const server = new Server({
     'grpc.max_receive_message_length': deps.maxMessageBytes,
     'grpc.max_send_message_length': deps.maxMessageBytes,
+    // First: it must wrap the base call to see the statuses grpc-js sends on its own.
+    interceptors: [callLog(deps.logger)],
   });
   server.addService(inferenceService().service, createGrpcService(deps));
   const bound = await new Promise<number>((resolve, reject) => {

@@ -10,7 +10,8 @@ const STATUS_OF: Partial<Record<ErrorCode, status>> = {
   BAD_REQUEST: status.INVALID_ARGUMENT,
   VALIDATION_ERROR: status.INVALID_ARGUMENT,
   BATCH_TOO_LARGE: status.INVALID_ARGUMENT,
-  PAYLOAD_TOO_LARGE: status.INVALID_ARGUMENT,
+  // A message over the size limit, as grpc-js itself answers one (an answer over the send limit: answer-size.ts).
+  PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
   UNSUPPORTED_MEDIA_TYPE: status.INVALID_ARGUMENT,
   METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
   CONFLICT: status.FAILED_PRECONDITION,

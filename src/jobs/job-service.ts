@@ -11,8 +11,9 @@ import type { Logger } from '../logger.js';
 import { newId } from '../ids.js';
 import type { PredictService } from '../inference/prediction/predict-service.js';
 import type { ModelRegistry } from '../inference/serving/registry.js';
-import type { JobRow, JobStore, Lease } from '../store/store.js';
+import type { JobQuota, JobRow, JobStore, Lease } from '../store/store.js';
 import { allowedHostSet, callbackUrlProblem } from './callback-url.js';
+import { quotaError } from './job-quota.js';
 import { JOB_ID, webhookJob } from './job-view.js';
 import { JobWorker } from './job-worker.js';
 import { PENDING_OUTCOME } from '../store/webhook-state.js';
@@ -38,6 +39,8 @@ export interface JobServiceDeps {
   callbackAllowedHosts: readonly string[];
   /** JOB_LEASE_MS: how long a running job or a webhook delivery stays ours without a renewal. */
   leaseMs: number;
+  /** JOBS_MAX_PER_CALLER and JOBS_MAX_QUEUED. */
+  quota: JobQuota;
   /** Whether to take new jobs now (false while draining). */
   accepting?: () => boolean;
   tuning?: Partial<JobTuning>;
@@ -94,15 +97,21 @@ export class JobService {
     return [{ field: '/options/callback_url', message: 'applies only to asynchronous batches (options.async or Prefer: respond-async)', received: url }];
   }
 
-  /** Checks the batch like a synchronous one (plus its callback_url), then queues it. */
+  /**
+   * Checks the batch like a synchronous one (plus its callback_url), then
+   * queues it within the quotas: 429 when the owner has its fill of
+   * unfinished jobs, 503 when the queue is full, and nothing stored.
+   */
   async submit(body: unknown, owner: string): Promise<JobRow> {
     const { version, instances, options } = this.deps.predictService.checkBatch(body, this.callbackChecks(body));
     const { async: _async, callback_url: callbackUrl, ...runOptions } = options ?? {};
     const id = newId('job');
-    await this.deps.store.insertJob({
+    const verdict = await this.deps.store.insertJobWithinQuota({
       id, owner, createdAt: Date.now(), callbackUrl: callbackUrl ?? null,
       request: { model: version.name, version: version.version, instances, options: runOptions },
-    });
+    }, this.deps.quota);
+    const refused = quotaError(verdict, this.deps.quota);
+    if (refused) throw refused;
     // After the answer: the job is `queued` when the 202 says so.
     setImmediate(() => this.worker.kick());
     return (await this.deps.store.getJob(id))!;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StartupError } from '../errors.js';
 import { groupCommit } from './group-commit.js';
-import type { ClaimedJob, JobRequest, JobRow, Lease, NewJob, PredictionRecord, Store, WebhookOutcome } from './store.js';
+import type { ClaimedJob, JobQuota, JobRequest, JobRow, Lease, NewJob, PredictionRecord, QuotaVerdict, Store, WebhookOutcome } from './store.js';
 import { JOB_COLUMNS, toJob, type JobDbRow } from './job-row.js';
 import { PENDING_WEBHOOK } from './webhook-state.js';
 
@@ -89,6 +89,9 @@ export function openSqliteStore(dataDir: string): Store {
     getPrediction: db.prepare('SELECT * FROM predictions WHERE id = ?'),
     insertJob: db.prepare(`INSERT INTO jobs (id, owner, status, model, model_version, created_at, total, request, callback_url)
       VALUES (@id, @owner, 'queued', @model, @model_version, @created_at, @total, @request, @callback_url)`),
+    // Unfinished jobs only (the jobs_queue index): bounded by the quotas themselves.
+    unfinished: db.prepare(`SELECT count(*) FILTER (WHERE owner = ?) AS mine, count(*) FILTER (WHERE status = 'queued') AS queued
+      FROM jobs WHERE status IN ('queued', 'running')`),
     getJob: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     getJobRequest: db.prepare('SELECT request FROM jobs WHERE id = ?'),
     nextRunnable: db.prepare(`SELECT id, lease_owner FROM jobs
@@ -121,6 +124,19 @@ export function openSqliteStore(dataDir: string): Store {
     purgePredictions: db.prepare('DELETE FROM predictions WHERE created_at < ?'),
     purgeJobs: db.prepare('DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
   };
+  const jobRow = (job: NewJob) => ({
+    id: job.id, owner: job.owner, model: job.request.model, model_version: job.request.version,
+    created_at: job.createdAt, total: job.request.instances.length,
+    request: JSON.stringify(job.request), callback_url: job.callbackUrl,
+  });
+  // One IMMEDIATE transaction: the counts and the insert hold the write lock together (also across processes on the file).
+  const insertWithinQuota = db.transaction((job: NewJob, quota: JobQuota): QuotaVerdict => {
+    const { mine, queued } = sql.unfinished.get(job.owner) as { mine: number; queued: number };
+    if (mine >= quota.perOwner) return 'owner-full';
+    if (queued >= quota.queued) return 'queue-full';
+    sql.insertJob.run(jobRow(job));
+    return 'inserted';
+  });
   const claim = db.transaction((lease: Lease): ClaimedJob | undefined => {
     const next = sql.nextRunnable.get({ now: lease.now, owner: lease.owner }) as { id: string; lease_owner: string | null } | undefined;
     if (!next) return undefined;
@@ -168,11 +184,10 @@ export function openSqliteStore(dataDir: string): Store {
       };
     },
     async insertJob(job: NewJob) {
-      sql.insertJob.run({
-        id: job.id, owner: job.owner, model: job.request.model, model_version: job.request.version,
-        created_at: job.createdAt, total: job.request.instances.length,
-        request: JSON.stringify(job.request), callback_url: job.callbackUrl,
-      });
+      sql.insertJob.run(jobRow(job));
+    },
+    async insertJobWithinQuota(job: NewJob, quota: JobQuota) {
+      return insertWithinQuota.immediate(job, quota);
     },
     async getJob(id: string) {
       const row = sql.getJob.get(id) as JobDbRow | undefined;

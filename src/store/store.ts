@@ -85,6 +85,17 @@ export interface Lease {
   ms: number;
 }
 
+/** How many jobs may be unfinished (API.md §15 "Job quota"). */
+export interface JobQuota {
+  /** Jobs one owner may have queued or running. */
+  perOwner: number;
+  /** Jobs queued (not yet running), all owners together. */
+  queued: number;
+}
+
+/** What insertJobWithinQuota did: stored the job, or stored nothing because a quota is full. */
+export type QuotaVerdict = 'inserted' | 'owner-full' | 'queue-full';
+
 /** A claimed job, and the replica whose lease had expired when it was taken over (null for a queued one). */
 export type ClaimedJob = JobRow & { takenOverFrom: string | null };
 
@@ -92,6 +103,14 @@ export interface JobStore {
   /** True when several replicas share the store (a restart must not requeue the others' jobs). */
   readonly shared: boolean;
   insertJob(job: NewJob): Promise<void>;
+  /**
+   * Inserts the job unless its owner already has `quota.perOwner` jobs
+   * queued or running ('owner-full'), or `quota.queued` jobs are queued
+   * ('queue-full'); counts and insert in one step, so that concurrent
+   * submissions cannot overshoot (a shared store: by at most the submissions
+   * running at the same instant on other replicas; docs/security.md).
+   */
+  insertJobWithinQuota(job: NewJob, quota: JobQuota): Promise<QuotaVerdict>;
   getJob(id: string): Promise<JobRow | undefined>;
   getJobRequest(id: string): Promise<JobRequest | undefined>;
   /**

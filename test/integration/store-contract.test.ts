@@ -166,6 +166,47 @@ function contract(subject: Subject) {
         assert.ok(a.predictions + b.predictions >= 1 && a.jobs + b.jobs >= 1);
       });
     });
+
+    describe('job quotas (insertJobWithinQuota)', () => {
+      const roomy = { perOwner: 1_000, queued: 1_000 };
+      const quotaJob = (id: string, owner: string, createdAt = 10 * DAY) => ({ id, owner, createdAt, request, callbackUrl: null });
+
+      it('counts an owner\'s queued and running jobs, not its finished ones, and stores nothing when full', async () => {
+        const quota = { perOwner: 2, queued: 1_000 };
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_q_1', 'sub:quota'), quota), 'inserted');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_q_2', 'sub:quota'), quota), 'inserted');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_q_3', 'sub:quota'), quota), 'owner-full');
+        assert.equal(await store.getJob('job_q_3'), undefined, 'nothing stored');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_q_other', 'sub:quota-other'), quota), 'inserted', 'another owner has its own quota');
+        assert.equal(await store.cancelJob('job_q_1', 11 * DAY), true);
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_q_3', 'sub:quota'), quota), 'inserted', 'a finished job frees its place');
+        assert.equal((await store.getJob('job_q_3'))?.status, 'queued');
+      });
+
+      it('caps the queued jobs of all owners together, running ones not counted', async () => {
+        let verdict = 'inserted';
+        let n = 0;
+        // However many the tests before left queued, the cap of 50 is reached within 50 inserts.
+        for (; n < 60 && verdict === 'inserted'; n++) verdict = await store.insertJobWithinQuota(quotaJob(`job_cap_${n}`, `sub:cap-${n}`), { perOwner: 10, queued: 50 });
+        assert.equal(verdict, 'queue-full');
+        assert.equal(await store.getJob(`job_cap_${n - 1}`), undefined, 'nothing stored');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_cap_more', 'sub:cap-new'), { perOwner: 10, queued: 50 }), 'queue-full');
+        assert.ok(await store.claimNextJob(lease('quota-runner', 20 * DAY, 10 * DAY)), 'a queued job starts running');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_cap_more', 'sub:cap-new'), { perOwner: 10, queued: 50 }), 'inserted');
+        assert.equal(await store.insertJobWithinQuota(quotaJob('job_cap_roomy', 'sub:cap-new'), roomy), 'inserted');
+      });
+
+      it('does not let 20 concurrent submissions of one owner far past its quota', async () => {
+        const verdicts = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+          store.insertJobWithinQuota(quotaJob(`job_race_${i}`, 'sub:racer'), { perOwner: 5, queued: 100_000 })));
+        const inserted = verdicts.filter((v) => v === 'inserted').length;
+        assert.ok(inserted >= 5, `${inserted} inserted`);
+        // SQLite counts and inserts under one write lock: exact. PostgreSQL may overshoot by the statements
+        // in flight at once on other connections (the pool holds 5): docs/security.md "Job quotas".
+        assert.ok(inserted <= (store.shared ? 5 + 4 : 5), `${inserted} inserted`);
+        assert.equal(verdicts.filter((v) => v === 'owner-full').length, 20 - inserted);
+      });
+    });
   });
 }
 

@@ -11,9 +11,9 @@
 import { parse as parseContentType, type ContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../../errors.js';
+import { checkContentEncoding } from './content-encoding.js';
 import { readBody } from './read-body.js';
 
-const ENCODINGS = new Set(['gzip', 'deflate', 'identity']);
 const CHARSETS = new Set(['utf-8', 'utf8']);
 
 const unsupported = (message: string) => new AppError('UNSUPPORTED_MEDIA_TYPE', message);
@@ -59,10 +59,7 @@ function checkHeaders(req: Request, hasBody: boolean): void {
   }
   const problem = contentTypeVerdict(header);
   if (problem !== '') throw unsupported(problem);
-  const encoding = req.headers['content-encoding']?.toLowerCase().trim();
-  if (encoding !== undefined && encoding !== '' && !ENCODINGS.has(encoding)) {
-    throw unsupported(`Content-Encoding ${encoding} is not supported; use gzip, deflate or none`);
-  }
+  checkContentEncoding(req.headers['content-encoding']);
 }
 
 /** Parses the raw bytes into req.body. */

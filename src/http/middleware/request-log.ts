@@ -11,7 +11,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../logger.js';
 import type { RequestContext } from '../envelope.js';
-import { redactUrl } from './redact-url.js';
 
 type Req = IncomingMessage & { originalUrl?: string };
 type Res = ServerResponse & { locals?: RequestContext };
@@ -24,7 +23,8 @@ function line(req: Req, res: Res) {
     request_id: ctx?.requestId,
     method: req.method,
     route: ctx?.route ?? null,
-    url: redactUrl(req.originalUrl ?? req.url ?? ''),
+    // Redacted by the logger's `url` serializer (logger.ts), as on every line.
+    url: req.originalUrl ?? req.url ?? '',
     status: res.statusCode,
     duration_ms: elapsedNs === undefined ? undefined : Math.round(elapsedNs / 1e4) / 100,
     model: ctx?.model,

@@ -100,7 +100,7 @@ function operations(examples: Examples): Record<string, Record<string, Operation
     '/api/v1/predict/batch': {
       post: {
         summary: 'Predict many instances (or submit them as a job)', tag: 'predict', scope: 'predict', parameters: ['prefer'],
-        description: 'All or nothing. With options.async or `Prefer: respond-async` the batch is checked like a synchronous one, then answered 202 with Location: /api/v1/jobs/{id}.',
+        description: 'All or nothing. With options.async or `Prefer: respond-async` the batch is checked like a synchronous one, then answered 202 with Location: /api/v1/jobs/{id}; a job over the caller\'s quota (JOBS_MAX_PER_CALLER queued or running) is a 429, one over the queue\'s (JOBS_MAX_QUEUED waiting) a 503 SERVICE_OVERLOADED, both with Retry-After and nothing stored.',
         body: { schema: ref('BatchRequest'), examples: examples.batch },
         responses: { 200: ['The predictions, in the order of instances', ref('BatchResult')], 202: ['Accepted as a job', ref('JobAccepted'), ['Location', 'Preference-Applied']] },
         errors: PREDICT_ERRORS,

@@ -1,7 +1,8 @@
 /**
  * Reads an OIP infer body (API.md §13): `application/json`,
  * `application/octet-stream` or no Content-Type (Triton's client sends
- * none), anything else a 415; at most the batch limit (32 × BODY_LIMIT_BYTES).
+ * none), anything else a 415; Content-Encoding gzip, deflate or none (415
+ * otherwise); at most the batch limit (32 × BODY_LIMIT_BYTES), inflated.
  * With `Inference-Header-Content-Length` the body is Triton's binary tensor
  * format: that many bytes of JSON header, then the binary tensor data;
  * without it the whole body is the JSON request.
@@ -9,6 +10,7 @@
 import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../../errors.js';
+import { checkContentEncoding } from '../middleware/content-encoding.js';
 import { readBody } from '../middleware/read-body.js';
 
 /** The body of an infer request, split. */
@@ -65,6 +67,8 @@ export function inferBody(limitBytes: number) {
   const inflate = express.raw({ type: () => true, limit: limitBytes, inflate: true });
   return function inferBody(req: Request, res: Response, next: NextFunction): void {
     checkMediaType(req);
+    // As on /api/v1 (API.md §15): gzip, deflate or none; body-parser alone would inflate br too.
+    checkContentEncoding(req.headers['content-encoding']);
     const done = (err: unknown, raw: Buffer | undefined) => {
       if (err) return next(err);
       try {

@@ -80,7 +80,9 @@ export function decodeInfer(body: InferBody): { request: InferRequest; plan: Ans
       return o.name;
     });
   }
-  return { request: { id: h.id as string | undefined, inputs, outputs }, plan: { binaryDefault, binaryOf } };
+  // Outputs written as JSON numbers take more than their raw bytes: the data plane bounds the answer with this.
+  const asJson = (name: string) => !(binaryOf.get(name) ?? binaryDefault);
+  return { request: { id: h.id as string | undefined, inputs, outputs, asJson }, plan: { binaryDefault, binaryOf } };
 }
 
 /**

@@ -17,7 +17,8 @@ import { NUMERIC_DATATYPES } from '../runtime/onnx-runner.js';
 import type { NumericArray, RunOutput, TensorInfo } from '../runtime/model-runner.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { ModelRegistry } from '../serving/registry.js';
-import { checkInput, tensorError, type InputTensor } from './tensors-in.js';
+import { answerBound, checkAnswerSize, checkOutputNames, type SizedOutput } from './answer-size.js';
+import { checkInput, type InputTensor } from './tensors-in.js';
 
 /** The platform name KServe and Triton use for ONNX Runtime models. */
 export const PLATFORM = 'onnxruntime_onnx';
@@ -45,6 +46,8 @@ export interface InferRequest {
   inputs: readonly InputTensor[];
   /** The outputs asked for, in the order asked; every output when absent. */
   outputs?: readonly string[];
+  /** Which outputs the door writes as JSON numbers (the answer's size bound); none when absent (raw bytes). */
+  asJson?: (output: string) => boolean;
 }
 
 export interface OutputTensor {
@@ -68,6 +71,8 @@ export interface DataPlaneOptions {
   version: string;
   /** MAX_BATCH_SIZE: most rows in one request. */
   maxBatchSize: number;
+  /** The send limit: no answer larger than this is built (32 × BODY_LIMIT_BYTES, as gRPC's max message). */
+  maxAnswerBytes: number;
 }
 
 export class DataPlane {
@@ -109,25 +114,35 @@ export class DataPlane {
     return v.state === 'ready';
   }
 
-  /** One inference: 404/503 for the model, 400/413 for tensors that do not fit, 503/504 from the batcher. */
+  /**
+   * One inference: 404/503 for the model, 400/413 for tensors that do not fit,
+   * 400 for an `outputs` list that names an output twice (or more than the
+   * model has), 413 for an answer over the send limit (checked from the
+   * output shapes before the run when they are fixed, and from the tensors
+   * after it, before any encoding), 503/504 from the batcher.
+   */
   async infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
     const v = this.options.registry.resolve(name, version);
     const spec = { name: v.config!.input, width: v.featureNames.length, maxRows: this.options.maxBatchSize };
     const { values, rows } = checkInput(request.inputs, spec);
     const served = servedOutputs(v);
     const wanted = request.outputs ?? served.map((o) => o.name);
-    for (const out of wanted) {
-      if (!served.some((o) => o.name === out)) {
-        throw tensorError(`unknown output '${out}'; the model gives ${served.map((o) => `'${o.name}'`).join(', ')}`);
-      }
-    }
+    checkOutputNames(wanted, served.map((o) => o.name));
+    const id = request.id ?? randomUUID();
+    const infoOf = new Map(served.map((o) => [o.name, o]));
+    const expected = wanted.map((out) => expectedSize(infoOf.get(out)!, rows));
+    if (expected.every((o) => o !== undefined)) this.checkSize(expected as SizedOutput[], request, id);
     const tensors = await this.run(v, values, rows);
-    return {
-      model_name: v.name,
-      model_version: v.version,
-      id: request.id ?? randomUUID(),
-      outputs: wanted.map((name) => tensors.get(name)!),
-    };
+    const outputs = wanted.map((out) => tensors.get(out)!);
+    this.checkSize(outputs.map((o) => ({ name: o.name, datatype: o.datatype, elements: o.data.length, rank: o.shape.length })), request, id);
+    return { model_name: v.name, model_version: v.version, id, outputs };
+  }
+
+  /** Refuses an answer whose size bound exceeds the send limit. */
+  private checkSize(outputs: readonly SizedOutput[], request: InferRequest, id: string): void {
+    const asJson = request.asJson ?? (() => false);
+    const bound = answerBound(outputs, asJson, id.length);
+    checkAnswerSize(bound, this.options.maxAnswerBytes, outputs.some((o) => asJson(o.name)));
   }
 
   /** Runs `rows` rows through the version's runner chain, in chunks of its batch limit; every output by name. */
@@ -170,6 +185,13 @@ function servedName(v: ModelVersion): string {
 function servedOutputs(v: ModelVersion): readonly TensorInfo[] {
   const name = servedName(v);
   return v.outputs.filter((o) => o.name === name || NUMERIC_DATATYPES.has(o.datatype));
+}
+
+/** An output's size for `rows` rows when its other dimensions are fixed; undefined when one is dynamic. */
+function expectedSize(info: TensorInfo, rows: number): SizedOutput | undefined {
+  const rest = info.shape.slice(1);
+  if (rest.some((d) => typeof d !== 'number' || d < 0)) return undefined;
+  return { name: info.name, datatype: info.datatype, elements: rows * rest.reduce((n, d) => n * d, 1), rank: info.shape.length };
 }
 
 /** One array of the chunks' elements, in order (the chunk itself when there is one). */

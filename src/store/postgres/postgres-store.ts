@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { DatabaseUnavailable } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { asyncGroupCommit } from '../group-commit.js';
-import type { ClaimedJob, Lease, PredictionRecord, Store } from '../store.js';
+import type { ClaimedJob, Lease, NewJob, PredictionRecord, Store } from '../store.js';
 import { JOB_COLUMNS, toJob, type JobDbRow } from '../job-row.js';
 import { PENDING_WEBHOOK } from '../webhook-state.js';
 import { DatabaseHealth } from './database-health.js';
@@ -40,12 +40,33 @@ const SQL = {
       webhook_owner = CASE WHEN callback_url IS NULL THEN NULL ELSE $2 END,
       webhook_until = CASE WHEN callback_url IS NULL THEN NULL ELSE $8::bigint END
     WHERE id = $1 AND status = 'running' AND lease_owner = $2`,
+  /**
+   * The quota check and the insert in one statement (jobs_runnable covers
+   * the unfinished jobs counted). Under READ COMMITTED, submissions running
+   * at the same instant on other connections do not see each other's row:
+   * each may overshoot a quota by one (docs/security.md "Job quotas").
+   */
+  insertWithinQuota: `WITH counts AS (
+      SELECT count(*) FILTER (WHERE owner = $2) AS mine, count(*) FILTER (WHERE status = 'queued') AS queued
+      FROM jobs WHERE status IN ('queued', 'running')),
+    inserted AS (
+      INSERT INTO jobs (id, owner, status, model, model_version, created_at, total, request, callback_url)
+      SELECT $1::text, $2::text, 'queued', $3::text, $4::text, $5::bigint, $6::int, $7::text, $8::text
+      FROM counts WHERE mine < $9::bigint AND queued < $10::bigint
+      RETURNING 1)
+    SELECT counts.mine::int AS mine, (SELECT count(*)::int FROM inserted) AS inserted FROM counts`,
   claimWebhook: `WITH next AS (
       SELECT id FROM jobs WHERE webhook_state = 'pending' AND (webhook_owner IS NULL OR webhook_until < $1)
       ORDER BY finished_at LIMIT 1 FOR UPDATE SKIP LOCKED)
     UPDATE jobs SET webhook_owner = $2, webhook_until = $3 FROM next WHERE jobs.id = next.id
     RETURNING ${RETURNED_JOB}`,
 };
+
+/** The parameters $1…$8 of a job's insert. */
+const jobParams = (job: NewJob): unknown[] => [
+  job.id, job.owner, job.request.model, job.request.version, job.createdAt, job.request.instances.length,
+  JSON.stringify(job.request), job.callbackUrl,
+];
 
 export interface PostgresStore extends Store {
   readonly dependency: DatabaseHealth;
@@ -127,10 +148,13 @@ export function openPostgresStore(url: string, poolSize: number, logger: Logger)
     },
     async insertJob(job) {
       await query(`INSERT INTO jobs (id, owner, status, model, model_version, created_at, total, request, callback_url)
-        VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)`, [
-        job.id, job.owner, job.request.model, job.request.version, job.createdAt, job.request.instances.length,
-        JSON.stringify(job.request), job.callbackUrl,
-      ]);
+        VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)`, jobParams(job));
+    },
+    async insertJobWithinQuota(job, quota) {
+      const { rows } = await query<{ mine: number; inserted: number }>(SQL.insertWithinQuota, [...jobParams(job), quota.perOwner, quota.queued]);
+      const row = rows[0]!;
+      if (row.inserted === 1) return 'inserted';
+      return row.mine >= quota.perOwner ? 'owner-full' : 'queue-full';
     },
     async getJob(id) {
       const { rows } = await query<JobDbRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
