@@ -98,6 +98,8 @@ export interface ServingConfig {
   batching: { max_batch_size: number; max_delay_ms: number };
   /** Every input has a dynamic first dimension and batching is on: the warm-up run decides (API.md §14). */
   batchCandidate: boolean;
+  /** Set by settleByWarmUp: a candidate whose warm-up run answered 2 rows on every output. */
+  batchable?: boolean;
   warmup: WarmUpRule;
   runner?: RunnerKind;
   default_version?: string;
@@ -129,7 +131,7 @@ export function configView(config: ServingConfig): Record<string, unknown> {
       ...(c.label !== undefined && { label_output: c.label }),
     }),
     ...(config.prediction !== undefined && { prediction_output: config.prediction }),
-    batching: { ...config.batching, dynamic: config.batchCandidate },
+    batching: { ...config.batching, dynamic: config.batchable ?? config.batchCandidate },
     warmup: config.warmup,
     ...(config.runner !== undefined && { runner: config.runner }),
     ...(config.default_version !== undefined && { default_version: config.default_version }),
