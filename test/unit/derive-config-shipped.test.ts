@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { configFromOnnx } from '../../src/inference/serving/derive-config.js';
+import { configFromOnnx } from '../../src/inference/serving/derive/derive-config.js';
 import {
   batchingOf, checkModelConfig, classifierSpec, featureSchema, type ModelConfig,
 } from '../../src/inference/serving/model-config.js';

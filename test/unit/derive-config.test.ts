@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../../src/ort-env.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { configFromOnnx } from '../../src/inference/serving/derive-config.js';
-import { configView, type ModelJson, type ServingConfig } from '../../src/inference/serving/serving-config.js';
-import { settleByWarmUp, warmUpFeeds } from '../../src/inference/serving/settle-by-warm-up.js';
+import { configFromOnnx } from '../../src/inference/serving/derive/derive-config.js';
+import { configView, type ModelJson, type ServingConfig } from '../../src/inference/serving/derive/serving-config.js';
+import { settleByWarmUp, warmUpFeeds } from '../../src/inference/serving/derive/settle-by-warm-up.js';
 import {
   columnRegression, imputedColumns, multiInputTensor, sequenceOutput, sklearnPipeline, torchConvNet, treeEnsemble,
 } from '../helpers/ml-graphs.js';

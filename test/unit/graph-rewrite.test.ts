@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../../src/ort-env.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { rewriteForServing } from '../../src/inference/serving/graph-rewrite.js';
-import { decodeModel, readGraph } from '../../src/inference/serving/onnx-graph.js';
+import { rewriteForServing } from '../../src/inference/serving/derive/graph-rewrite.js';
+import { decodeModel, readGraph } from '../../src/inference/serving/derive/onnx-graph.js';
 import { sequenceOutput, sklearnPipeline, torchConvNet, treeEnsemble } from '../helpers/ml-graphs.js';
 
 const strings = (...v: string[]) => new Tensor('string', v, [v.length, 1]);

@@ -6,7 +6,7 @@
  * `task`, `outputs`, `labels`, `positive_label`, `threshold` and `confidence`
  * override, and are checked against the graph.
  */
-import { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from './model-config.js';
+import { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../model-config.js';
 import { ConfigConflict } from './derive-features.js';
 import type { GraphRewrite } from './graph-rewrite.js';
 import { classLabels } from './onnx-attributes.js';

@@ -5,10 +5,10 @@
  * explainer read this object, never the graph again. `configView` is what
  * `GET /v2/models/{name}/config` answers (API.md §14).
  */
-import type { TensorInfo } from '../runtime/model-runner.js';
+import type { TensorInfo } from '../../runtime/model-runner.js';
 import type { FeatureType } from './feature-types.js';
 import type { GraphRewrite } from './graph-rewrite.js';
-import type { ClassifierSpec, RunnerKind } from './model-config.js';
+import type { ClassifierSpec, RunnerKind } from '../model-config.js';
 
 /** model.json under API.md §14: every member optional, each one overriding what is derived. */
 export interface ModelJson {

@@ -9,7 +9,7 @@
 import { ConfigConflict, deriveFeatures } from './derive-features.js';
 import { deriveTask } from './derive-task.js';
 import { rewriteForServing, type GraphRewrite } from './graph-rewrite.js';
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS } from './model-config.js';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS } from '../model-config.js';
 import { SERVABLE_DATATYPES, decodeModel, readGraph, type GraphInfo, type ModelProto } from './onnx-graph.js';
 import type { ModelJson, ServedTensor, ServingConfig, WarmUpRule } from './serving-config.js';
 

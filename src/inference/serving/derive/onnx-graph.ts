@@ -6,7 +6,7 @@
  * session's inputs.
  */
 import onnxProto from 'onnx-proto';
-import type { TensorInfo } from '../runtime/model-runner.js';
+import type { TensorInfo } from '../../runtime/model-runner.js';
 import { toNumber } from './onnx-attributes.js';
 
 const { onnx } = onnxProto;
