@@ -297,3 +297,70 @@ export function writeModel(path: string, spec: ModelSpec): Uint8Array {
   writeFileSync(path, bytes);
   return bytes;
 }
+
+// Graphs of any shape (tests of API.md §14: any ONNX model) -------------------
+
+/** Every ONNX TensorProto.DataType the service serves. */
+export const ElemType = {
+  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
+  FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+} as const;
+
+/**
+ * A value's type: a tensor (no shape: rank unknown; a null dimension has no
+ * value, as skl2onnx writes `None`), a sequence, or a map (ZipMap gives a
+ * sequence of maps).
+ */
+export type TypeSpec =
+  | { tensor: number; shape?: (Dim | null)[] }
+  | { sequence: TypeSpec }
+  | { map: { key: number; value: TypeSpec } };
+
+/** The TypeProto of a TypeSpec. */
+export function typeProto(t: TypeSpec): onnxProto.onnx.ITypeProto {
+  if ('tensor' in t) {
+    const shape = t.shape && {
+      dim: t.shape.map((d) => (d === null ? {} : typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+    };
+    return { tensorType: { elemType: t.tensor, ...(shape && { shape }) } };
+  }
+  if ('sequence' in t) return { sequenceType: { elemType: typeProto(t.sequence) } };
+  return { mapType: { keyType: t.map.key, valueType: typeProto(t.map.value) } };
+}
+
+/** A graph input or output of any type. */
+export const valueInfo = (name: string, type: TypeSpec): onnxProto.onnx.IValueInfoProto => ({ name, type: typeProto(type) });
+
+/** A float32 initializer, as buildModel writes them. */
+export const floatInitializer = (init: Float32Initializer): onnxProto.onnx.ITensorProto => toFloatTensor(init);
+
+/** An int64 initializer (shapes of Reshape, indices of Gather), little-endian raw_data. */
+export function int64Initializer(name: string, dims: number[], values: readonly number[]): onnxProto.onnx.ITensorProto {
+  const buf = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => buf.writeBigInt64LE(BigInt(v), i * 8));
+  return { name, dims, dataType: ElemType.INT64, rawData: new Uint8Array(buf) };
+}
+
+export interface GraphSpec {
+  nodes: NodeSpec[];
+  inputs: onnxProto.onnx.IValueInfoProto[];
+  outputs: onnxProto.onnx.IValueInfoProto[];
+  initializers?: onnxProto.onnx.ITensorProto[];
+  valueInfo?: onnxProto.onnx.IValueInfoProto[];
+}
+
+/** Encodes a graph whose inputs and outputs may be of any type (opsets as buildModel). */
+export function encodeGraph(spec: GraphSpec): Uint8Array {
+  const base = buildModel({ graphName: 'graph', nodes: spec.nodes, initializers: [], inputs: [], outputs: [] });
+  const model = {
+    ...base,
+    graph: {
+      ...base.graph,
+      initializer: spec.initializers ?? [],
+      input: spec.inputs,
+      output: spec.outputs,
+      valueInfo: spec.valueInfo ?? [],
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}

@@ -46,7 +46,8 @@ export function checkModelConfig(value: unknown): string[] {
     return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
   }
   const config = value;
-  const problems: string[] = [];
+  const problems: string[] = todaysRuntimeProblems(config);
+  if (problems.length > 0) return problems;
   const names = config.features.map((f) => f.name);
   if (new Set(names).size !== names.length) problems.push('/features has duplicate names');
   if (config.task === 'classification') {
@@ -67,6 +68,23 @@ export function checkModelConfig(value: unknown): string[] {
   if (config.confidence && config.confidence.medium > config.confidence.high) {
     problems.push('/confidence/medium must be <= /confidence/high');
   }
+  return problems;
+}
+
+/**
+ * The schema makes every member optional (API.md §14, derive-config.ts), but
+ * until the runtime serves the derived configuration it still needs
+ * model.json's form before §14: these members, numeric features and
+ * baselines, batching on. Remove when the derived configuration serves.
+ */
+function todaysRuntimeProblems(config: ModelConfig): string[] {
+  const until = '(until models are served from their derived configuration, issue 17)';
+  const missing = (['task', 'input', 'outputs', 'features'] as const).filter((k) => config[k] === undefined);
+  if (missing.length > 0) return missing.map((k) => `/${k} is required ${until}`);
+  const problems = config.features.flatMap((f, i) =>
+    (f.type === 'number' || f.type === 'integer') && (f.baseline === undefined || typeof f.baseline === 'number')
+      ? [] : [`/features/${i} must be a number or integer feature with a numeric baseline ${until}`]);
+  if (config.batching?.max_batch_size === 0) problems.push(`/batching/max_batch_size must be at least 1 ${until}`);
   return problems;
 }
 
