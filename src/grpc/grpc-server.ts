@@ -21,7 +21,7 @@ import type { DataPlane } from '../inference/prediction/dataplane.js';
 import { MODEL_NAME, MODEL_VERSION } from '../inference/serving/repository.js';
 import type { Logger } from '../logger.js';
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from './infer-message.js';
-import { inferenceService } from './proto.js';
+import { inferenceService, SERVER_LOADER_OPTIONS } from './proto.js';
 import { grpcStatusOf } from './status.js';
 
 export interface GrpcDeps {
@@ -146,7 +146,7 @@ export async function listenGrpc(deps: GrpcDeps, host: string, port: number): Pr
     'grpc.max_receive_message_length': deps.maxMessageBytes,
     'grpc.max_send_message_length': deps.maxMessageBytes,
   });
-  server.addService(inferenceService().service, createGrpcService(deps));
+  server.addService(inferenceService(SERVER_LOADER_OPTIONS).service, createGrpcService(deps));
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });

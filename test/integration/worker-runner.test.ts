@@ -5,16 +5,22 @@ import { ProviderSelector } from '../../src/inference/runtime/execution-provider
 import { OnnxRunner, type OnnxRunnerOptions } from '../../src/inference/runtime/onnx-runner.js';
 import { WorkerRunner } from '../../src/inference/runtime/worker-runner.js';
 import { shippedConfig, shippedOnnx, tempRepository, type TempRepository } from '../helpers/repository.js';
-import { SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
+import { fp32Feed, SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
+import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
 import { MODELS_DIR, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
 
 const MODELS = SHIPPED_RANGES;
 
-const optionsFor = (model: string, output: string, width: number): OnnxRunnerOptions => ({
-  model: join(MODELS_DIR, model, 'model.onnx'), inputName: 'features', outputName: output, width,
-  intraOpThreads: 1, providers: new ProviderSelector(['cpu']),
+const optionsFor = (model: string, _output?: string, _width?: number): OnnxRunnerOptions => ({
+  model: join(MODELS_DIR, model, 'model.onnx'), intraOpThreads: 1, providers: new ProviderSelector(['cpu']),
 });
+
+/** Runs rows through a runner; resolves every output, flattened to plain values. */
+async function runRows(runner: ModelRunner, input: Float32Array, rows: number) {
+  const outputs = await runner.run(fp32Feed(input, rows), rows);
+  return outputs.map((o) => ({ datatype: o.datatype, dims: [...o.dims], data: [...o.data] }));
+}
 
 describe('WorkerRunner', () => {
   for (const [model, output, ranges] of MODELS) {
@@ -29,9 +35,8 @@ describe('WorkerRunner', () => {
         for (const size of [1, 3, 8, 13, n]) {
           for (let start = 0; start + size <= Math.min(n, 60); start += size) {
             const part = input.subarray(start * ranges.length, (start + size) * ranges.length);
-            const [a, b] = await Promise.all([inThread.run(part, size), worker.run(part, size)]);
-            assert.deepEqual(b.dims, a.dims);
-            assert.deepEqual([...b.data], [...a.data], `${size} rows from ${start}`);
+            const [a, b] = await Promise.all([runRows(inThread, part, size), runRows(worker, part, size)]);
+            assert.deepEqual(b, a, `${size} rows from ${start}`);
           }
         }
       } finally {
@@ -46,7 +51,7 @@ describe('WorkerRunner', () => {
       const all = seededRows(MODELS[1]![2], 10, 11);
       const copy = all.slice();
       const view = all.subarray(8, 16);
-      await worker.run(view, 2);
+      await runRows(worker, view, 2);
       assert.equal(all.buffer.byteLength, copy.byteLength, 'the buffer was not transferred away');
       assert.deepEqual([...all], [...copy]);
     } finally {
@@ -59,10 +64,10 @@ describe('WorkerRunner', () => {
     const inThread = await OnnxRunner.load(optionsFor('iris/1', 'probabilities', 4));
     try {
       const inputs = Array.from({ length: 20 }, (_, i) => seededRows(MODELS[1]![2], 1 + (i % 5), i + 1));
-      const got = await Promise.all(inputs.map((x) => worker.run(x, x.length / 4)));
+      const got = await Promise.all(inputs.map((x) => runRows(worker, x, x.length / 4)));
       for (let i = 0; i < inputs.length; i++) {
-        const want = await inThread.run(inputs[i]!, inputs[i]!.length / 4);
-        assert.deepEqual([...got[i]!.data], [...want.data], `run ${i}`);
+        const want = await runRows(inThread, inputs[i]!, inputs[i]!.length / 4);
+        assert.deepEqual(got[i], want, `run ${i}`);
       }
     } finally {
       await Promise.all([worker.dispose(), inThread.dispose()]);
@@ -71,9 +76,9 @@ describe('WorkerRunner', () => {
 
   it('on dispose, ends its worker and refuses later runs', async () => {
     const worker = await WorkerRunner.load(optionsFor('iris/1', 'probabilities', 4));
-    await worker.run(seededRows(MODELS[1]![2], 1, 11), 1);
+    await runRows(worker, seededRows(MODELS[1]![2], 1, 11), 1);
     await worker.dispose();
-    await assert.rejects(worker.run(seededRows(MODELS[1]![2], 1, 11), 1), /disposed/);
+    await assert.rejects(runRows(worker, seededRows(MODELS[1]![2], 1, 11), 1), /disposed/);
     await worker.dispose();
   });
 

@@ -3,16 +3,23 @@ import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { grpcStatusOf } from '../../src/grpc/status.js';
-import { checkInput, toBytes } from '../../src/inference/prediction/tensors-in.js';
+import { checkInputs, type InputTensor } from '../../src/inference/prediction/tensors-in.js';
+import { toBytes } from '../../src/inference/prediction/tensors-out.js';
 
-const spec = { name: 'features', width: 2, maxRows: 3 };
+const spec = { inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 2] }], batchable: true, maxRows: 3, finiteOnly: true };
 const input = (data: { numbers: number[] } | { bytes: Uint8Array }, shape = [2, 2]) => ({ name: 'features', datatype: 'FP32', shape, data });
+/** The one feed's values and the rows, as the former single-input check answered them. */
+function checkInput(inputs: InputTensor[], s: typeof spec = spec) {
+  const { feeds, rows } = checkInputs(inputs, s);
+  return { values: feeds[0]!.data as Float32Array, rows };
+}
+const fp32 = (values: number[]) => toBytes({ datatype: 'FP32', data: new Float32Array(values) });
 
-describe('checkInput', () => {
+describe('checkInputs, one FP32 input', () => {
   it('packs numbers and raw little-endian bytes into the same float32 rows', () => {
     const numbers = [1.5, -2, 3.25, 1e-30];
     const a = checkInput([input({ numbers })], spec);
-    const b = checkInput([input({ bytes: toBytes(new Float32Array(numbers)) })], spec);
+    const b = checkInput([input({ bytes: fp32(numbers) })], spec);
     assert.equal(a.rows, 2);
     assert.deepEqual(Array.from(a.values), Array.from(new Float32Array(numbers)));
     assert.deepEqual(b.values, a.values);

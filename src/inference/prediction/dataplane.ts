@@ -8,16 +8,17 @@
  * choice, then the version's runner chain (dynamic batcher with its queue
  * bound and deadline, inference metrics, 8-row-aligned ONNX runs), so OIP
  * and /api/v1 requests for one version share batches and give bit-identical
- * outputs. OIP inferences are neither recorded nor cached.
+ * outputs. OIP inferences are neither recorded nor cached. Any model is
+ * served on its own tensors, every datatype (API.md §14).
  */
 import { randomUUID } from 'node:crypto';
 import { modelNotFound } from '../../errors.js';
 import type { Lifecycle } from '../../lifecycle.js';
-import { NUMERIC_DATATYPES } from '../runtime/onnx-runner.js';
-import type { NumericArray, RunOutput, TensorInfo } from '../runtime/model-runner.js';
+import { AS_SENT, type TensorData, type TensorInfo, type TensorValue } from '../runtime/model-runner.js';
+import { concatRows, sliceRows } from '../runtime/tensor-rows.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { ModelRegistry } from '../serving/registry.js';
-import { checkInput, tensorError, type InputTensor } from './tensors-in.js';
+import { checkInputs, tensorError, type InputTensor } from './tensors-in.js';
 
 /** The platform name KServe and Triton use for ONNX Runtime models. */
 export const PLATFORM = 'onnxruntime_onnx';
@@ -51,7 +52,7 @@ export interface OutputTensor {
   name: string;
   datatype: string;
   shape: number[];
-  data: NumericArray;
+  data: TensorData;
 }
 
 export interface InferResult {
@@ -96,7 +97,7 @@ export class DataPlane {
       versions: this.readyVersions(name),
       platform: PLATFORM,
       inputs: v.inputs.map(copyInfo),
-      outputs: servedOutputs(v).map(copyInfo),
+      outputs: v.outputs.map(copyInfo),
     };
   }
 
@@ -109,81 +110,56 @@ export class DataPlane {
     return v.state === 'ready';
   }
 
-  /** One inference: 404/503 for the model, 400/413 for tensors that do not fit, 503/504 from the batcher. */
+  /**
+   * One inference: 404/503 for the model, 400/413 for tensors that do not
+   * fit (tensors-in.ts), 503/504 from the batcher. Every output of the graph
+   * is answered, any datatype, or those named in `outputs`, in that order.
+   */
   async infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
     const v = this.options.registry.resolve(name, version);
-    const spec = { name: v.config!.input, width: v.featureNames.length, maxRows: this.options.maxBatchSize };
-    const { values, rows } = checkInput(request.inputs, spec);
-    const served = servedOutputs(v);
+    const { feeds, rows } = checkInputs(request.inputs, {
+      inputs: v.requestInputs, batchable: v.batchable, maxRows: this.options.maxBatchSize, finiteOnly: v.namedFeatures,
+    });
+    const served = v.outputs;
     const wanted = request.outputs ?? served.map((o) => o.name);
-    for (const out of wanted) {
-      if (!served.some((o) => o.name === out)) {
-        throw tensorError(`unknown output '${out}'; the model gives ${served.map((o) => `'${o.name}'`).join(', ')}`);
-      }
-    }
-    const tensors = await this.run(v, values, rows);
+    const at = wanted.map((out) => {
+      const k = served.findIndex((o) => o.name === out);
+      if (k < 0) throw tensorError(`unknown output '${out}'; the model gives ${served.map((o) => `'${o.name}'`).join(', ')}`);
+      return k;
+    });
+    const tensors = await this.run(v, feeds, rows);
     return {
       model_name: v.name,
       model_version: v.version,
       id: request.id ?? randomUUID(),
-      outputs: wanted.map((name) => tensors.get(name)!),
+      outputs: at.map((k) => {
+        const t = tensors[k]!;
+        return { name: served[k]!.name, datatype: t.datatype, shape: [...t.dims], data: t.data };
+      }),
     };
   }
 
-  /** Runs `rows` rows through the version's runner chain, in chunks of its batch limit; every output by name. */
-  private async run(v: ModelVersion, values: Float32Array, rows: number): Promise<Map<string, OutputTensor>> {
+  /**
+   * Runs the feeds through the version's runner chain: a batchable request
+   * in chunks of the model's batch limit, its outputs joined back by rows;
+   * any other request in one run, as sent.
+   */
+  private async run(v: ModelVersion, feeds: TensorValue[], rows: number): Promise<TensorValue[]> {
     const runner = v.runner!;
-    const width = v.featureNames.length;
-    const chunk = v.batching!.max_batch_size;
-    const parts: RunOutput[] = [];
+    const chunk = v.maxBatchSize;
+    if (rows === AS_SENT || rows <= chunk) return runner.run(feeds, rows);
+    const parts: TensorValue[][] = [];
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
-      parts.push(await runner.run(rows <= chunk ? values : values.subarray(start * width, (start + n) * width), n));
+      parts.push(await runner.run(feeds.map((f) => sliceRows(f, start, n)), n));
     }
-    const datatypeOf = new Map(v.outputs.map((o) => [o.name, o.datatype]));
-    const tensors = new Map<string, OutputTensor>();
-    const add = (name: string, pieces: Array<{ data: NumericArray; dims: readonly number[] }>) => {
-      tensors.set(name, { name, datatype: datatypeOf.get(name) ?? 'FP32', shape: [rows, ...pieces[0]!.dims.slice(1)], data: joined(pieces.map((p) => p.data)) });
-    };
-    add(servedName(v), parts);
-    for (const [i, extra] of (parts[0]!.extras ?? []).entries()) add(extra.name, parts.map((p) => p.extras![i]!));
-    return tensors;
+    return parts[0]!.map((_, k) => concatRows(parts.map((p) => p[k]!)));
   }
 
   private readyVersions(name: string): string[] {
     const entry = this.options.registry.get(name);
     return entry ? entry.versionList().filter((ver) => entry.versions.get(ver)!.state === 'ready') : [];
   }
-}
-
-/** The output the model's config names (probabilities or prediction). */
-function servedName(v: ModelVersion): string {
-  const config = v.config!;
-  return (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!;
-}
-
-/**
- * The graph outputs an inference answers, in the graph's order: the
- * configured one and every other numeric tensor (iris's INT64 `label`), which
- * the runner fetches in the same run.
- */
-function servedOutputs(v: ModelVersion): readonly TensorInfo[] {
-  const name = servedName(v);
-  return v.outputs.filter((o) => o.name === name || NUMERIC_DATATYPES.has(o.datatype));
-}
-
-/** One array of the chunks' elements, in order (the chunk itself when there is one). */
-function joined(chunks: NumericArray[]): NumericArray {
-  if (chunks.length === 1) return chunks[0]!;
-  const first = chunks[0]!;
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new (first.constructor as new (n: number) => NumericArray)(total);
-  let offset = 0;
-  for (const c of chunks) {
-    (out as Float32Array).set(c as Float32Array, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 const copyInfo = (t: TensorInfo): TensorInfo => ({ name: t.name, datatype: t.datatype, shape: [...t.shape] });
