@@ -53,6 +53,18 @@ function dataOf(t: Tensor): TensorData {
   return isFloat16Array(data) ? halvesOf(data) : (data as TensorData);
 }
 
+/**
+ * An ORT tensor of a feed. FP16: onnxruntime-common 1.30 wraps a Uint16Array
+ * in a Float16Array where the global exists (Node 24), and the native binding
+ * then reads its byte length as 0 ("not enough space", onnxruntime#26791);
+ * the raw halves are handed back to it as the Uint16Array it reads.
+ */
+function tensorOf(ortType: string, f: TensorValue): Tensor {
+  const t = new Tensor(ortType as 'float32', f.data as Float32Array, f.dims);
+  if (ortType === 'float16') (t as unknown as { cpuData: Uint16Array }).cpuData = f.data as Uint16Array;
+  return t;
+}
+
 export class OnnxRunner implements ModelRunner {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -98,7 +110,7 @@ export class OnnxRunner implements ModelRunner {
     for (let i = 0; i < this.inputNames.length; i++) {
       let f = feeds[i]!;
       if (padded !== rows) f = padRows(f, rows, padded);
-      ortFeeds[this.inputNames[i]!] = new Tensor(this.ortTypes[i] as 'float32', f.data as Float32Array, f.dims);
+      ortFeeds[this.inputNames[i]!] = tensorOf(this.ortTypes[i]!, f);
     }
     const results = await this.session.run(ortFeeds, this.fetches);
     const out = new Array<TensorValue>(this.fetches.length);
