@@ -17,6 +17,7 @@ import type { DynamicBatcher } from '../../src/inference/runtime/batcher.js';
 import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
 import { sampleInputs, writeTensorModels, type SampleInput, type TensorModelName } from '../fixtures/tensor-models.js';
 import { grpcBeside, inferenceClient, type InferenceClient } from '../helpers/grpc.js';
+import { generateStubs, pythonClient, pythonGrpcMissing, pythonMissing, pythonRestBinary } from '../helpers/python-grpc.js';
 import { startServer, testToken, type TestServer } from '../helpers/server.js';
 import { canonicalJson, decodeBinary, encodeBinary, ortExpected, type Expected } from '../helpers/tensor-wire.js';
 
@@ -283,4 +284,38 @@ describe('batching (API.md §14 "Shapes and batching")', () => {
       slow.restore();
     }
   });
+});
+
+describe('independent Python clients (Debian python3-grpcio; urllib with the binary layout written by hand)', () => {
+  const missing = pythonGrpcMissing();
+  let stubs: ReturnType<typeof generateStubs> | undefined;
+  before(() => {
+    if (!missing) stubs = generateStubs();
+  });
+  after(() => stubs?.remove());
+  /** Python's answer's outputs, decoded as the TS doors' are. */
+  const decoded = (outputs: Array<{ name: string; datatype: string; shape: number[]; raw: string }>): Expected[] =>
+    outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, values: decodeBinary(o.datatype, Buffer.from(o.raw, 'hex')) }));
+
+  for (const model of ['strings', 'fp16', 'bool', 'multi-input', 'integer-types'] as const) {
+    it(`REST binary from urllib: ${model} answers what onnxruntime-node answers`, { skip: pythonMissing() }, async () => {
+      const samples = sampleInputs(model);
+      const answer = await pythonRestBinary({ url: `${t.url}/v2/models/${model}/infer`, token, inputs: samples });
+      assert.equal(answer.status, 200, JSON.stringify(answer));
+      assert.deepEqual(decoded(answer.outputs), await ortExpected(modelPath(model), samples));
+    });
+  }
+
+  for (const model of ['strings', 'fp16', 'bool', 'integer-types', 'int64-tokens'] as const) {
+    for (const typed of model === 'fp16' ? [false] : [false, true]) {
+      it(`gRPC ${typed ? 'typed contents' : 'raw_input_contents'} from python3-grpcio: ${model} answers what onnxruntime-node answers`,
+        { skip: missing && `SKIPPED LOUDLY: ${missing}` }, async () => {
+          const samples = sampleInputs(model);
+          const answer = await pythonClient(stubs!.dir, { address: `127.0.0.1:${grpc.port}`, token, model, tensors: samples, typed });
+          assert.equal(answer.error, undefined, JSON.stringify(answer.error));
+          const outputs = answer.infer.outputs.map((o: Expected, i: number) => ({ ...o, raw: answer.infer.raw_output_contents[i] }));
+          assert.deepEqual(decoded(outputs), await ortExpected(modelPath(model), samples));
+        });
+    }
+  }
 });
