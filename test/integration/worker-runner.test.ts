@@ -6,7 +6,10 @@ import { OnnxRunner, type OnnxRunnerOptions } from '../../src/inference/runtime/
 import { WorkerRunner } from '../../src/inference/runtime/worker-runner.js';
 import { shippedConfig, shippedOnnx, tempRepository, type TempRepository } from '../helpers/repository.js';
 import { fp32Feed, SHIPPED_RANGES, seededRows } from '../helpers/rows.js';
-import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
+import { AS_SENT, type ModelRunner, type TensorValue } from '../../src/inference/runtime/model-runner.js';
+import { writeTensorModel, type TensorModelName } from '../fixtures/tensor-models.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { MODELS_DIR, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 
 
@@ -130,5 +133,41 @@ describe('POST /api/v1/predict on a model whose model.json says "runner": "worke
     const r = await t.call('GET', '/api/v1/models/loan-bad-runner');
     assert.equal(r.body.data.state, 'failed');
     assert.match(r.body.data.reason, /model\.json is invalid: \/runner/);
+  });
+});
+
+describe('WorkerRunner on tensors of any datatype (API.md §14)', () => {
+  it('answers several inputs, FP16, BOOL, BYTES and 64-bit integers as the in-thread runner does (strings cloned, buffers transferred)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'worker-tensors-'));
+    try {
+      const feeds: Record<string, TensorValue[]> = {
+        'multi-input': [
+          { datatype: 'FP32', dims: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+          { datatype: 'INT64', dims: [2, 2], data: new BigInt64Array([1n, 2n, 9007199254740993n, -4n]) },
+        ],
+        fp16: [{ datatype: 'FP16', dims: [1, 4], data: new Uint16Array([0x3c00, 0x4000, 0xbc00, 0x3800]) }],
+        bool: [{ datatype: 'BOOL', dims: [1, 3], data: new Uint8Array([1, 0, 1]) }],
+        strings: [{ datatype: 'BYTES', dims: [2, 2], data: ['red', 'blue', 'green', 'ünïcode'] }],
+      };
+      for (const [name, feed] of Object.entries(feeds)) {
+        const options = { model: writeTensorModel(dir, name as TensorModelName), intraOpThreads: 1, providers: new ProviderSelector(['cpu']) };
+        const [inThread, worker] = await Promise.all([OnnxRunner.load(options), WorkerRunner.load(options)]);
+        try {
+          assert.deepEqual(worker.outputs, inThread.outputs, name);
+          const rows = feed[0]!.dims[0]!;
+          const plain = (outs: TensorValue[]) => outs.map((o) => ({ datatype: o.datatype, dims: [...o.dims], data: [...o.data] }));
+          // Batchable (padded to 8 rows) and as sent.
+          for (const n of [rows, AS_SENT]) {
+            const [a, b] = await Promise.all([inThread.run(feed, n), worker.run(feed, n)]);
+            assert.deepEqual(plain(b), plain(a), `${name}, rows ${n}`);
+          }
+          assert.equal(feed[0]!.data.length > 0, true, 'the caller keeps its feeds');
+        } finally {
+          await Promise.all([inThread.dispose(), worker.dispose()]);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
