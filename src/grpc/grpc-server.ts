@@ -21,7 +21,7 @@ import { MODEL_NAME, MODEL_VERSION } from '../inference/serving/repository.js';
 import type { Logger } from '../logger.js';
 import { callLog, requestIdOf } from './call-log.js';
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from './infer-message.js';
-import { inferenceService } from './proto.js';
+import { inferenceService, SERVER_LOADER_OPTIONS } from './proto.js';
 import { grpcStatusOf } from './status.js';
 
 export interface GrpcDeps {
@@ -144,7 +144,7 @@ export async function listenGrpc(deps: GrpcDeps, host: string, port: number): Pr
     // First: it must wrap the base call to see the statuses grpc-js sends on its own.
     interceptors: [callLog(deps.logger)],
   });
-  server.addService(inferenceService().service, createGrpcService(deps));
+  server.addService(inferenceService(SERVER_LOADER_OPTIONS).service, createGrpcService(deps));
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });

@@ -2,9 +2,13 @@
  * ModelInferRequest / ModelInferResponse (proto/grpc_predict_v2.proto) to
  * and from the data plane's form: typed `contents` or `raw_input_contents`
  * in, `raw_output_contents` out (what Triton's and KServe's clients read).
+ * Every datatype (API.md §14): FP16 has no typed contents, only raw; the
+ * server's loader gives 64-bit integers as decimal strings (proto.ts), made
+ * BigInts here so that INT64 and UINT64 stay exact.
  */
 import type { InferRequest, InferResult } from '../inference/prediction/dataplane.js';
-import { tensorError, toBytes, type InputTensor } from '../inference/prediction/tensors-in.js';
+import { tensorError, type InputTensor } from '../inference/prediction/tensors-in.js';
+import { toBytes } from '../inference/prediction/tensors-out.js';
 
 type Contents = Partial<Record<
   'bool_contents' | 'int_contents' | 'int64_contents' | 'uint_contents' | 'uint64_contents' | 'fp32_contents' | 'fp64_contents' | 'bytes_contents',
@@ -15,7 +19,8 @@ export interface ModelInferRequest {
   model_name: string;
   model_version: string;
   id: string;
-  inputs: Array<{ name: string; datatype: string; shape: number[]; contents?: Contents | null }>;
+  /** Shapes as the loader gives int64 (decimal strings on the server, numbers for a client with longs: Number). */
+  inputs: Array<{ name: string; datatype: string; shape: Array<number | string>; contents?: Contents | null }>;
   outputs: Array<{ name: string }>;
   raw_input_contents: Buffer[];
 }
@@ -30,6 +35,12 @@ const FIELD_OF: Record<string, keyof Contents> = {
 const hasContents = (c: Contents | null | undefined): boolean =>
   c != null && Object.values(c).some((v) => Array.isArray(v) && v.length > 0);
 
+/** An int64 field's value (a decimal string from the server's loader) as a BigInt; anything else is left to the checks. */
+function toBigInt(v: unknown): unknown {
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return BigInt(v);
+  return typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+}
+
 /** The data plane's request from a ModelInferRequest. */
 export function decodeModelInfer(msg: ModelInferRequest): InferRequest {
   const raw = msg.raw_input_contents;
@@ -42,9 +53,13 @@ export function decodeModelInfer(msg: ModelInferRequest): InferRequest {
     }
   }
   const inputs: InputTensor[] = msg.inputs.map((t, i) => {
+    const shape = t.shape.map(Number);
+    if (raw.length > 0) return { name: t.name, datatype: t.datatype, shape, data: { bytes: raw[i]! } };
     const field = FIELD_OF[t.datatype];
-    const data = raw.length > 0 ? { bytes: raw[i]! } : { numbers: (field && t.contents?.[field]) || [] };
-    return { name: t.name, datatype: t.datatype, shape: t.shape, data };
+    if (!field && t.datatype === 'FP16') throw tensorError(`input '${t.name}' is FP16, which has no typed contents; send it in raw_input_contents`);
+    let numbers: ArrayLike<unknown> = (field && t.contents?.[field]) || [];
+    if (field === 'int64_contents' || field === 'uint64_contents') numbers = Array.from(numbers, toBigInt);
+    return { name: t.name, datatype: t.datatype, shape, data: { numbers } };
   });
   return {
     id: msg.id === '' ? undefined : msg.id,
@@ -61,7 +76,7 @@ export function encodeModelInfer(result: InferResult) {
     id: result.id,
     outputs: result.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
     raw_output_contents: result.outputs.map((o) => {
-      const bytes = toBytes(o.data);
+      const bytes = toBytes(o);
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }),
   };

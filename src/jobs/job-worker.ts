@@ -146,7 +146,8 @@ export class JobWorker {
     rows: JobRequest['instances'],
     options: JobRequest['options'],
   ): Promise<RowResult[] | undefined> {
-    const size = Math.max(1, Math.min(this.deps.chunkRows, version.batching!.max_batch_size));
+    // max_batch_size 0 (batching off): chunks of chunkRows, each run as sent.
+    const size = Math.max(1, Math.min(this.deps.chunkRows, version.maxBatchSize || this.deps.chunkRows));
     const results: RowResult[] = [];
     for (let start = 0; start < rows.length; start += size) {
       const interrupt = this.current?.interrupt;

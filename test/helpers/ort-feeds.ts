@@ -1,4 +1,5 @@
 /** Turns the fixtures' sample inputs (KServe datatypes) into onnxruntime-node tensors, and back. */
+import '../../src/ort-env.js';
 import { Tensor } from 'onnxruntime-node';
 import { toFloat16Bits } from '../../scripts/lib/onnx-writer.js';
 import type { SampleInput } from '../fixtures/tensor-model-samples.js';

@@ -13,6 +13,7 @@ import { PROTO_FILE } from '../../src/grpc/proto.js';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 const CLIENT = fileURLToPath(new URL('../fixtures/oip_grpc_client.py', import.meta.url));
+const REST_BINARY = fileURLToPath(new URL('../fixtures/oip_rest_binary.py', import.meta.url));
 
 /** Why the Python client cannot run here, or undefined when it can. */
 export function pythonGrpcMissing(): string | undefined {
@@ -35,26 +36,55 @@ export function generateStubs(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A tensor of any datatype for the Python clients; 64-bit integers as bigints (sent as exact JSON digits). */
+export interface PythonTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: Array<number | bigint | boolean | string>;
+}
+
 export interface PythonCall {
   address: string;
   token?: string;
   model: string;
   version?: string;
-  shape: [number, number];
-  /** The rows as little-endian float32. */
-  rows: Float32Array;
+  shape?: [number, number];
+  /** The rows as little-endian float32 (the one FP32 input of a shipped model). */
+  rows?: Float32Array;
+  /** Or tensors of any datatype (API.md §14), encoded by the client itself. */
+  tensors?: PythonTensor[];
   typed?: boolean;
 }
 
-/** Runs the Python client once (asynchronously: the server may share this process); resolves its JSON answer. */
-export function pythonClient(stubs: string, call: PythonCall): Promise<any> {
-  const { rows, ...rest } = call;
-  const input = JSON.stringify({ ...rest, raw: Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('hex') });
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+/** JSON with bigints as their exact digits (Python's json reads them as exact ints). */
+const exactJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? rawJSON(v.toString()) : v));
+
+/** Runs a Python script once with a JSON request on stdin (asynchronously: the server may share this process). */
+function runPython(args: string[], request: unknown): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = execFile(SYSTEM_PYTHON, [CLIENT, stubs], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(SYSTEM_PYTHON, args, { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`python client failed: ${stderr || err.message}`));
       resolve(JSON.parse(stdout));
     });
-    child.stdin!.end(input);
+    child.stdin!.end(exactJson(request));
   });
+}
+
+/** Runs the Python gRPC client once; resolves its JSON answer. */
+export function pythonClient(stubs: string, call: PythonCall): Promise<any> {
+  const { rows, ...rest } = call;
+  const raw = rows ? Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('hex') : '';
+  return runPython([CLIENT, stubs], { ...rest, raw });
+}
+
+/** Sends tensors through the REST binary extension from Python's urllib, layout written by hand; resolves its JSON answer. */
+export function pythonRestBinary(call: { url: string; token: string; inputs: PythonTensor[] }): Promise<any> {
+  return runPython([REST_BINARY], call);
+}
+
+/** Why /usr/bin/python3 cannot run the urllib client (it needs nothing beyond the standard library). */
+export function pythonMissing(): string | undefined {
+  return spawnSync(SYSTEM_PYTHON, ['-c', 'import urllib.request, struct']).status === 0 ? undefined : `${SYSTEM_PYTHON} is not installed`;
 }

@@ -28,3 +28,7 @@ export function applicants(n: number) {
     loan_amount: 1000 + (i * 4409) % 90000,
   }));
 }
+
+/** Rows packed row-major as the one FP32 [N, F] feed of a runner. */
+export const fp32Feed = (values: Float32Array, rows: number) =>
+  [{ datatype: 'FP32', dims: [rows, values.length / rows], data: values }];

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DynamicBatcher } from '../../src/inference/runtime/batcher.js';
+import { AS_SENT, type ModelRunner } from '../../src/inference/runtime/model-runner.js';
+import { tempRepository } from '../helpers/repository.js';
 import { startServer, testToken, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -53,5 +57,31 @@ describe('dynamic batching of POST /api/v1/predict', () => {
       const { id: _b, ...want } = alone[i]!;
       assert.deepEqual(got, want, `row ${i}`);
     });
+  });
+});
+
+describe('with batching.max_batch_size 0 in model.json (API.md §14)', () => {
+  it('runs each request alone, exactly as sent (no padding), and still answers every row', async () => {
+    const repo = tempRepository().copy('loan-approval');
+    const file = join(repo.dir, 'loan-approval', 'model.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), batching: { max_batch_size: 0 } }));
+    const s = await startServer({ env: { MODEL_REPOSITORY: repo.dir, CACHE_SIZE: '0' } });
+    try {
+      const v = s.service.registry.resolve('loan-approval');
+      assert.equal(v.batchable, false);
+      const inner = (v.runner as unknown as { inner: ModelRunner }).inner;
+      const run = inner.run.bind(inner);
+      const seen: number[] = [];
+      inner.run = (feeds, n) => (seen.push(n, feeds[0]!.dims[0]!), run(feeds, n));
+      const one = await s.call('POST', '/api/v1/predict', { body: { model: 'loan-approval', features: rows[0] } });
+      assert.equal(one.status, 200, one.text);
+      const batch = await s.call('POST', '/api/v1/predict/batch', { body: { model: 'loan-approval', instances: rows.slice(0, 5) } });
+      assert.equal(batch.status, 200, batch.text);
+      assert.equal(batch.body.data.predictions.length, 5);
+      assert.deepEqual(seen, [AS_SENT, 1, AS_SENT, 5], 'runs as sent: rows AS_SENT, feeds of 1 and 5 rows');
+    } finally {
+      await s.close();
+      repo.remove();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ModelRunner } from '../../src/inference/runtime/model-runner.js';
+import type { ModelRunner, TensorValue } from '../../src/inference/runtime/model-runner.js';
 import { DOMINANT, EXPLAIN_MODELS_DIR, LINEAR } from '../fixtures/build-explain-models.js';
 import { expectError, SAMPLES, startServer, type TestServer } from '../helpers/server.js';
 import { shippedConfig } from '../helpers/repository.js';
@@ -105,7 +105,7 @@ describe('POST /api/v1/predict with options.explain', () => {
       const runner = version.runner!;
       const runs: number[] = [];
       const counting: ModelRunner = Object.create(runner, {
-        run: { value: (input: Float32Array, rows: number) => (runs.push(rows), runner.run(input, rows)) },
+        run: { value: (feeds: readonly TensorValue[], rows: number) => (runs.push(rows), runner.run(feeds, rows)) },
       });
       version.runner = counting;
       try {

@@ -2,28 +2,33 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { DynamicBatcher, type BatcherOptions } from '../../src/inference/runtime/batcher.js';
-import type { ModelRunner, RunOutput } from '../../src/inference/runtime/model-runner.js';
+import { AS_SENT, type ModelRunner, type TensorValue } from '../../src/inference/runtime/model-runner.js';
 
 /** A runner whose output row i is 10 × the first column of input row i; records the rows of each run. */
 function tensRunner(delayMs = 0): ModelRunner & { runs: number[] } {
   const runs: number[] = [];
   return {
     runs, executionProvider: 'cpu', inputs: [], outputs: [],
-    async run(input: Float32Array, rows: number): Promise<RunOutput> {
+    async run(feeds: readonly TensorValue[], rows: number): Promise<TensorValue[]> {
       runs.push(rows);
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-      const data = new Float32Array(rows);
-      for (let i = 0; i < rows; i++) data[i] = input[i * 2]! * 10;
-      return { data, dims: [rows, 1] };
+      const input = feeds[0]!.data as Float32Array;
+      const n = feeds[0]!.dims[0]!;
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = input[i * 2]! * 10;
+      return [{ datatype: 'FP32', data, dims: [n, 1] }];
     },
     async dispose() {},
   };
 }
 
 const options = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
-  maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024, timeoutMs: 30_000, width: 2, ...o,
+  maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024, timeoutMs: 30_000, ...o,
 });
-const row = (...values: number[]) => new Float32Array(values.flatMap((v) => [v, 0]));
+/** One FP32 [N, 2] feed whose rows start with `values`. */
+const row = (...values: number[]): TensorValue[] =>
+  [{ datatype: 'FP32', dims: [values.length, 2], data: new Float32Array(values.flatMap((v) => [v, 0])) }];
+const out0 = (outputs: TensorValue[]) => outputs[0]!;
 
 describe('DynamicBatcher', () => {
   it('runs a request that finds the runner idle at once, in the same turn', () => {
@@ -37,24 +42,25 @@ describe('DynamicBatcher', () => {
     const b = new DynamicBatcher(inner, options());
     const results = await Promise.all([b.run(row(9), 1), b.run(row(1), 1), b.run(row(2, 3), 2), b.run(row(4), 1)]);
     assert.deepEqual(inner.runs, [1, 4]);
-    assert.deepEqual(results.map((r) => [...r.data]), [[90], [10], [20, 30], [40]]);
-    assert.deepEqual(results.map((r) => r.dims), [[1, 1], [1, 1], [2, 1], [1, 1]]);
+    assert.deepEqual(results.map((r) => [...out0(r).data]), [[90], [10], [20, 30], [40]]);
+    assert.deepEqual(results.map((r) => out0(r).dims), [[1, 1], [1, 1], [2, 1], [1, 1]]);
   });
   it('gives each request its own rows of the other graph outputs too', async () => {
     const inner = tensRunner();
     const plain = inner.run.bind(inner);
     // A second output: row i holds the first column twice, as INT64.
-    inner.run = async (input, rows) => {
-      const out = await plain(input, rows);
+    inner.run = async (feeds, rows) => {
+      const out = await plain(feeds, rows);
+      const input = feeds[0]!.data as Float32Array;
       const label = new BigInt64Array(rows * 2);
       for (let i = 0; i < rows; i++) label.fill(BigInt(input[i * 2]!), i * 2, i * 2 + 2);
-      return { ...out, extras: [{ name: 'label', data: label, dims: [rows, 2] }] };
+      return [...out, { datatype: 'INT64', data: label, dims: [rows, 2] }];
     };
     const b = new DynamicBatcher(inner, options());
     const results = await Promise.all([b.run(row(9), 1), b.run(row(1), 1), b.run(row(2, 3), 2)]);
     assert.deepEqual(inner.runs, [1, 3]);
-    assert.deepEqual(results.map((r) => [...r.extras![0]!.data]), [[9n, 9n], [1n, 1n], [2n, 2n, 3n, 3n]]);
-    assert.deepEqual(results.map((r) => r.extras![0]!.dims), [[1, 2], [1, 2], [2, 2]]);
+    assert.deepEqual(results.map((r) => [...r[1]!.data]), [[9n, 9n], [1n, 1n], [2n, 2n, 3n, 3n]]);
+    assert.deepEqual(results.map((r) => r[1]!.dims), [[1, 2], [1, 2], [2, 2]]);
   });
   it('with maxDelayMs 0, runs each request alone', async () => {
     const inner = tensRunner();
@@ -78,7 +84,7 @@ describe('DynamicBatcher', () => {
     const rest = await Promise.all([b.run(row(2), 1), b.run(row(3), 1), b.run(row(4), 1)]);
     await first;
     assert.deepEqual(inner.runs, [1, 3]);
-    assert.deepEqual(rest.map((r) => r.data[0]), [20, 30, 40]);
+    assert.deepEqual(rest.map((r) => out0(r).data[0]), [20, 30, 40]);
   });
   it('adds no delay to a lone request, whatever maxDelayMs', async () => {
     const b = new DynamicBatcher(tensRunner(), options({ maxDelayMs: 1000 }));
@@ -123,13 +129,63 @@ describe('DynamicBatcher', () => {
       const inner = tensRunner(30);
       const b = new DynamicBatcher(inner, options({ maxDelayMs: 1 }));
       const first = b.run(row(1), 1);
-      const later: Array<Promise<RunOutput>> = [];
+      const later: Array<Promise<TensorValue[]>> = [];
       for (let i = 0; i < 5; i++) {
         await new Promise((r) => setTimeout(r, 3));
         later.push(b.run(row(i), 1));
       }
       await Promise.all([first, ...later]);
       assert.deepEqual(inner.runs, [1, 5]);
+    });
+  });
+  describe('with several inputs of any datatype (API.md §14)', () => {
+    /** A runner that answers its feeds back (every input an output) and records each run's first dimensions. */
+    function echoRunner(delayMs = 5) {
+      const runs: number[][] = [];
+      const runner: ModelRunner = {
+        executionProvider: 'cpu', inputs: [], outputs: [],
+        async run(feeds, rows) {
+          runs.push(feeds.map((f) => f.dims[0]!).concat(rows));
+          await new Promise((r) => setTimeout(r, delayMs));
+          return feeds.map((f) => ({ ...f }));
+        },
+        async dispose() {},
+      };
+      return { runner, runs };
+    }
+    const request = (ids: number[], words: string[], width = 1): TensorValue[] => [
+      { datatype: 'INT64', dims: [ids.length, width], data: BigInt64Array.from(ids.flatMap((i) => Array(width).fill(BigInt(i)))) },
+      { datatype: 'BYTES', dims: [words.length], data: words },
+    ];
+    it('concatenates input by input along the first dimension and splits every output back by rows', async () => {
+      const { runner, runs } = echoRunner();
+      const b = new DynamicBatcher(runner, options());
+      const head = b.run(request([1], ['a']), 1);
+      const rest = await Promise.all([b.run(request([2, 3], ['b', 'c']), 2), b.run(request([4], ['d']), 1)]);
+      await head;
+      assert.deepEqual(runs, [[1, 1, 1], [3, 3, 3]]);
+      assert.deepEqual(rest.map((r) => [[...r[0]!.data], r[1]!.data, r[0]!.dims, r[1]!.dims]), [
+        [[2n, 3n], ['b', 'c'], [2, 1], [2]],
+        [[4n], ['d'], [1, 1], [1]],
+      ]);
+    });
+    it('puts requests whose other dimensions differ in different runs', async () => {
+      const { runner, runs } = echoRunner();
+      const b = new DynamicBatcher(runner, options());
+      const head = b.run(request([1], ['a']), 1);
+      const out = await Promise.all([
+        b.run(request([2], ['b'], 3), 1), b.run(request([3], ['c']), 1), b.run(request([4], ['d'], 3), 1),
+      ]);
+      await head;
+      assert.deepEqual(runs, [[1, 1, 1], [2, 2, 2], [1, 1, 1]]);
+      assert.deepEqual(out.map((r) => [...r[0]!.data]), [[2n, 2n, 2n], [3n], [4n, 4n, 4n]]);
+    });
+    it('runs a request AS_SENT alone, passing AS_SENT down', async () => {
+      const { runner, runs } = echoRunner();
+      const b = new DynamicBatcher(runner, options());
+      const head = b.run(request([1], ['a']), AS_SENT);
+      await Promise.all([b.run(request([2], ['b']), AS_SENT), b.run(request([3], ['c']), AS_SENT), head]);
+      assert.deepEqual(runs, [[1, 1, AS_SENT], [1, 1, AS_SENT], [1, 1, AS_SENT]]);
     });
   });
 });

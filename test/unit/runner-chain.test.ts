@@ -5,7 +5,7 @@ import { releaseWhenIdle } from '../../src/inference/runtime/idle-release.js';
 import { instrumentRunner } from '../../src/inference/runtime/instrumented-runner.js';
 import { composeWrappers } from '../../src/inference/runtime/runner-chain.js';
 import type { ModelVersion } from '../../src/inference/serving/model-version.js';
-import type { ModelRunner, RunOutput } from '../../src/inference/runtime/model-runner.js';
+import type { ModelRunner, TensorValue } from '../../src/inference/runtime/model-runner.js';
 
 /** A runner whose runs take `ms` and which records what happened to it. */
 function slowRunner(ms: number) {
@@ -17,15 +17,16 @@ function slowRunner(ms: number) {
     executionProvider: 'cpu',
     inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 1] }],
     outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
-    async run(input, rows): Promise<RunOutput> {
+    async run(feeds, rows): Promise<TensorValue[]> {
       if (released) throw new Error('session released');
+      const input = feeds[0]!.data as Float32Array;
       running++;
       maxRunning = Math.max(maxRunning, running);
       log.push(`start ${input[0]}`);
       await sleep(ms);
       running--;
       log.push(`end ${input[0]}`);
-      return { data: input, dims: [rows, 1] };
+      return [{ datatype: 'FP32', data: input, dims: [rows, 1] }];
     },
     async dispose() {
       released = true;
@@ -35,7 +36,7 @@ function slowRunner(ms: number) {
   return { runner, log, maxRunning: () => maxRunning };
 }
 
-const row = (x: number) => new Float32Array([x]);
+const row = (x: number): TensorValue[] => [{ datatype: 'FP32', dims: [1, 1], data: new Float32Array([x]) }];
 
 describe('releaseWhenIdle', () => {
   describe('when disposed while a run is in flight', () => {
@@ -44,7 +45,7 @@ describe('releaseWhenIdle', () => {
       const runner = releaseWhenIdle(inner.runner);
       const run = runner.run(row(1), 1);
       const disposed = runner.dispose();
-      assert.deepEqual(await run, { data: row(1), dims: [1, 1] });
+      assert.deepEqual(await run, [{ datatype: 'FP32', data: new Float32Array([1]), dims: [1, 1] }]);
       await disposed;
       assert.deepEqual(inner.log, ['start 1', 'end 1', 'released']);
     });
@@ -77,7 +78,7 @@ describe('instrumentRunner', () => {
   it('reports every run with its rows and duration, failed ones included', async () => {
     const seen: Array<[number, number]> = [];
     const ok = instrumentRunner(slowRunner(5).runner, { ran: (rows, s) => seen.push([rows, s]) });
-    await ok.run(new Float32Array([1, 2, 3]), 3);
+    await ok.run([{ datatype: 'FP32', dims: [3, 1], data: new Float32Array([1, 2, 3]) }], 3);
     const failing = instrumentRunner(
       { ...slowRunner(1).runner, run: async () => Promise.reject(new Error('boom')) },
       { ran: (rows, s) => seen.push([rows, s]) },
@@ -95,9 +96,9 @@ describe('composeWrappers', () => {
     const order: string[] = [];
     const tag = (name: string) => (inner: ModelRunner): ModelRunner => ({
       ...inner,
-      async run(input, rows) {
+      async run(feeds, rows) {
         order.push(name);
-        return inner.run(input, rows);
+        return inner.run(feeds, rows);
       },
     });
     const wrap = composeWrappers(tag('inner'), tag('outer'));

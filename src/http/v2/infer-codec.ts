@@ -4,12 +4,12 @@
  * (inputs sized by `parameters.binary_data_size`, in the order of `inputs`),
  * and the answer, in JSON or with binary outputs when the request asks
  * (`parameters.binary_data_output`, or an output's own `parameters.binary_data`,
- * which wins).
+ * which wins). Every datatype (API.md §14): tensors-in.ts and tensors-out.ts
+ * hold the element forms shared with gRPC.
  */
 import type { InferRequest, InferResult } from '../../inference/prediction/dataplane.js';
-import { float32Decimal } from '../../inference/prediction/float32-decimal.js';
-import type { NumericArray } from '../../inference/runtime/model-runner.js';
-import { tensorError, toBytes, type InputTensor } from '../../inference/prediction/tensors-in.js';
+import { tensorError, type InputTensor } from '../../inference/prediction/tensors-in.js';
+import { toBytes, toJsonValues } from '../../inference/prediction/tensors-out.js';
 import type { InferBody } from './infer-body.js';
 
 /** What the answer looks like: which outputs go binary. */
@@ -106,24 +106,17 @@ function flatten(data: unknown[]): unknown[] {
   return out;
 }
 
-/** A tensor's elements as JSON numbers; FP32 as /api/v1 prints them (the shortest decimal that reads back as the same float32). */
-function jsonData(data: NumericArray): number[] {
-  if (data instanceof Float32Array) return Array.from(data, float32Decimal);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
-  return Array.from(data);
-}
-
 /** The answer: a JSON body, or a JSON header plus binary outputs (`headerLength` set). */
 export function encodeInfer(result: InferResult, plan: AnswerPlan): { body: Buffer; headerLength?: number } {
   const chunks: Uint8Array[] = [];
   const outputs = result.outputs.map((o) => {
     const tensor: Json = { name: o.name, datatype: o.datatype, shape: o.shape };
     if (plan.binaryOf.get(o.name) ?? plan.binaryDefault) {
-      const bytes = toBytes(o.data);
+      const bytes = toBytes(o);
       chunks.push(bytes);
       tensor.parameters = { binary_data_size: bytes.byteLength };
     } else {
-      tensor.data = jsonData(o.data);
+      tensor.data = toJsonValues(o.name, o);
     }
     return tensor;
   });

@@ -19,6 +19,19 @@ export interface SizedOutput {
   elements: number;
   /** Dimensions (each costs a few bytes of header). */
   rank: number;
+  /** BYTES: the UTF-8 bytes of all its elements (each element's length prefix is counted apart). */
+  bytes?: number;
+}
+
+/** The size check's view of an output tensor as a run answered it. */
+export function sizedOutput(o: { name: string; datatype: string; shape: readonly number[]; data: ArrayLike<unknown> }): SizedOutput {
+  const sized: SizedOutput = { name: o.name, datatype: o.datatype, elements: o.data.length, rank: o.shape.length };
+  if (o.datatype === 'BYTES') {
+    let bytes = 0;
+    for (const s of o.data as readonly string[]) bytes += Buffer.byteLength(s);
+    sized.bytes = bytes;
+  }
+  return sized;
 }
 
 /** Bytes of one element as raw tensor data (binary outputs, gRPC's raw_output_contents). */
@@ -62,8 +75,11 @@ export function checkOutputNames(wanted: readonly string[], served: readonly str
 export function answerBound(outputs: readonly SizedOutput[], asJson: (name: string) => boolean, idLength: number): number {
   let bytes = ANSWER_OVERHEAD + idLength;
   for (const o of outputs) {
-    const per = (asJson(o.name) ? JSON_CHARS : RAW_BYTES)[o.datatype] ?? 25;
-    bytes += OUTPUT_OVERHEAD + o.name.length + o.rank * DIMENSION_BYTES + o.elements * per;
+    const json = asJson(o.name);
+    bytes += OUTPUT_OVERHEAD + o.name.length + o.rank * DIMENSION_BYTES;
+    // BYTES: a 4-byte length per element raw; in JSON quotes, a comma and at worst \u00XX per byte.
+    if (o.bytes !== undefined) bytes += json ? o.elements * 3 + o.bytes * 6 : o.elements * 4 + o.bytes;
+    else bytes += o.elements * ((json ? JSON_CHARS : RAW_BYTES)[o.datatype] ?? 25);
   }
   return bytes;
 }

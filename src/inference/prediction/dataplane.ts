@@ -8,17 +8,18 @@
  * choice, then the version's runner chain (dynamic batcher with its queue
  * bound and deadline, inference metrics, 8-row-aligned ONNX runs), so OIP
  * and /api/v1 requests for one version share batches and give bit-identical
- * outputs. OIP inferences are neither recorded nor cached.
+ * outputs. OIP inferences are neither recorded nor cached. Any model is
+ * served on its own tensors, every datatype (API.md §14).
  */
 import { randomUUID } from 'node:crypto';
 import { modelNotFound } from '../../errors.js';
 import type { Lifecycle } from '../../lifecycle.js';
-import { NUMERIC_DATATYPES } from '../runtime/onnx-runner.js';
-import type { NumericArray, RunOutput, TensorInfo } from '../runtime/model-runner.js';
+import { AS_SENT, type TensorData, type TensorInfo, type TensorValue } from '../runtime/model-runner.js';
+import { concatRows, sliceRows } from '../runtime/tensor-rows.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { ModelRegistry } from '../serving/registry.js';
-import { answerBound, checkAnswerSize, checkOutputNames, type SizedOutput } from './answer-size.js';
-import { checkInput, type InputTensor } from './tensors-in.js';
+import { answerBound, checkAnswerSize, checkOutputNames, sizedOutput, type SizedOutput } from './answer-size.js';
+import { checkInputs, type InputTensor } from './tensors-in.js';
 
 /** The platform name KServe and Triton use for ONNX Runtime models. */
 export const PLATFORM = 'onnxruntime_onnx';
@@ -54,7 +55,7 @@ export interface OutputTensor {
   name: string;
   datatype: string;
   shape: number[];
-  data: NumericArray;
+  data: TensorData;
 }
 
 export interface InferResult {
@@ -101,7 +102,7 @@ export class DataPlane {
       versions: this.readyVersions(name),
       platform: PLATFORM,
       inputs: v.inputs.map(copyInfo),
-      outputs: servedOutputs(v).map(copyInfo),
+      outputs: v.outputs.map(copyInfo),
     };
   }
 
@@ -115,26 +116,33 @@ export class DataPlane {
   }
 
   /**
-   * One inference: 404/503 for the model, 400/413 for tensors that do not fit,
-   * 400 for an `outputs` list that names an output twice (or more than the
-   * model has), 413 for an answer over the send limit (checked from the
-   * output shapes before the run when they are fixed, and from the tensors
-   * after it, before any encoding), 503/504 from the batcher.
+   * One inference: 404/503 for the model, 400/413 for tensors that do not
+   * fit (tensors-in.ts), 400 for an `outputs` list that names an output
+   * twice (or more than the model has), 413 for an answer over the send limit
+   * (checked from the output shapes before the run when they are fixed, and
+   * from the tensors after it, before any encoding), 503/504 from the
+   * batcher. Every tensor output of the graph is answered, any datatype, or
+   * those named in `outputs`, in that order.
    */
   async infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResult> {
     const v = this.options.registry.resolve(name, version);
-    const spec = { name: v.config!.input, width: v.featureNames.length, maxRows: this.options.maxBatchSize };
-    const { values, rows } = checkInput(request.inputs, spec);
-    const served = servedOutputs(v);
-    const wanted = request.outputs ?? served.map((o) => o.name);
-    checkOutputNames(wanted, served.map((o) => o.name));
+    const { feeds, rows } = checkInputs(request.inputs, {
+      inputs: v.requestInputs, batchable: v.batchable, maxRows: this.options.maxBatchSize, finiteOnly: v.namedFeatures,
+    });
+    const served = v.outputs;
+    const names = served.map((o) => o.name);
+    const wanted = request.outputs ?? names;
+    checkOutputNames(wanted, names);
+    const at = wanted.map((out) => names.indexOf(out));
     const id = request.id ?? randomUUID();
-    const infoOf = new Map(served.map((o) => [o.name, o]));
-    const expected = wanted.map((out) => expectedSize(infoOf.get(out)!, rows));
+    const expected = at.map((k) => expectedSize(served[k]!, rows));
     if (expected.every((o) => o !== undefined)) this.checkSize(expected as SizedOutput[], request, id);
-    const tensors = await this.run(v, values, rows);
-    const outputs = wanted.map((out) => tensors.get(out)!);
-    this.checkSize(outputs.map((o) => ({ name: o.name, datatype: o.datatype, elements: o.data.length, rank: o.shape.length })), request, id);
+    const tensors = await this.run(v, feeds, rows);
+    const outputs = at.map((k) => {
+      const t = tensors[k]!;
+      return { name: served[k]!.name, datatype: t.datatype, shape: [...t.dims], data: t.data };
+    });
+    this.checkSize(outputs.map(sizedOutput), request, id);
     return { model_name: v.name, model_version: v.version, id, outputs };
   }
 
@@ -145,24 +153,21 @@ export class DataPlane {
     checkAnswerSize(bound, this.options.maxAnswerBytes, outputs.some((o) => asJson(o.name)));
   }
 
-  /** Runs `rows` rows through the version's runner chain, in chunks of its batch limit; every output by name. */
-  private async run(v: ModelVersion, values: Float32Array, rows: number): Promise<Map<string, OutputTensor>> {
+  /**
+   * Runs the feeds through the version's runner chain: a batchable request
+   * in chunks of the model's batch limit, its outputs joined back by rows;
+   * any other request in one run, as sent.
+   */
+  private async run(v: ModelVersion, feeds: TensorValue[], rows: number): Promise<TensorValue[]> {
     const runner = v.runner!;
-    const width = v.featureNames.length;
-    const chunk = v.batching!.max_batch_size;
-    const parts: RunOutput[] = [];
+    const chunk = v.maxBatchSize;
+    if (rows === AS_SENT || rows <= chunk) return runner.run(feeds, rows);
+    const parts: TensorValue[][] = [];
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
-      parts.push(await runner.run(rows <= chunk ? values : values.subarray(start * width, (start + n) * width), n));
+      parts.push(await runner.run(feeds.map((f) => sliceRows(f, start, n)), n));
     }
-    const datatypeOf = new Map(v.outputs.map((o) => [o.name, o.datatype]));
-    const tensors = new Map<string, OutputTensor>();
-    const add = (name: string, pieces: Array<{ data: NumericArray; dims: readonly number[] }>) => {
-      tensors.set(name, { name, datatype: datatypeOf.get(name) ?? 'FP32', shape: [rows, ...pieces[0]!.dims.slice(1)], data: joined(pieces.map((p) => p.data)) });
-    };
-    add(servedName(v), parts);
-    for (const [i, extra] of (parts[0]!.extras ?? []).entries()) add(extra.name, parts.map((p) => p.extras![i]!));
-    return tensors;
+    return parts[0]!.map((_, k) => concatRows(parts.map((p) => p[k]!)));
   }
 
   private readyVersions(name: string): string[] {
@@ -171,41 +176,17 @@ export class DataPlane {
   }
 }
 
-/** The output the model's config names (probabilities or prediction). */
-function servedName(v: ModelVersion): string {
-  const config = v.config!;
-  return (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!;
-}
-
 /**
- * The graph outputs an inference answers, in the graph's order: the
- * configured one and every other numeric tensor (iris's INT64 `label`), which
- * the runner fetches in the same run.
+ * An output's size before the run, when every dimension but a batchable
+ * request's rows is fixed and its elements have a fixed width; undefined
+ * otherwise (the check after the run still holds).
  */
-function servedOutputs(v: ModelVersion): readonly TensorInfo[] {
-  const name = servedName(v);
-  return v.outputs.filter((o) => o.name === name || NUMERIC_DATATYPES.has(o.datatype));
-}
-
-/** An output's size for `rows` rows when its other dimensions are fixed; undefined when one is dynamic. */
 function expectedSize(info: TensorInfo, rows: number): SizedOutput | undefined {
-  const rest = info.shape.slice(1);
-  if (rest.some((d) => typeof d !== 'number' || d < 0)) return undefined;
-  return { name: info.name, datatype: info.datatype, elements: rows * rest.reduce((n, d) => n * d, 1), rank: info.shape.length };
-}
-
-/** One array of the chunks' elements, in order (the chunk itself when there is one). */
-function joined(chunks: NumericArray[]): NumericArray {
-  if (chunks.length === 1) return chunks[0]!;
-  const first = chunks[0]!;
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new (first.constructor as new (n: number) => NumericArray)(total);
-  let offset = 0;
-  for (const c of chunks) {
-    (out as Float32Array).set(c as Float32Array, offset);
-    offset += c.length;
-  }
-  return out;
+  if (info.datatype === 'BYTES') return undefined;
+  const dims = rows === AS_SENT ? info.shape : info.shape.slice(1);
+  if (dims.some((d) => typeof d !== 'number' || d < 0)) return undefined;
+  const elements = dims.reduce((n, d) => n * d, rows === AS_SENT ? 1 : rows);
+  return { name: info.name, datatype: info.datatype, elements, rank: info.shape.length };
 }
 
 const copyInfo = (t: TensorInfo): TensorInfo => ({ name: t.name, datatype: t.datatype, shape: [...t.shape] });

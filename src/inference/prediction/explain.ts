@@ -10,8 +10,8 @@
  */
 import type { ModelVersion } from '../serving/model-version.js';
 import { warmUpValue } from '../serving/model-version.js';
-import type { RunOutput } from '../runtime/model-runner.js';
-import type { Classification, Features } from './tensor.js';
+import { AS_SENT } from '../runtime/model-runner.js';
+import type { Classification, Features, FloatOutput } from './tensor.js';
 import { packRows } from './tensor.js';
 
 export const EXPLANATION_METHOD = 'occlusion';
@@ -37,7 +37,7 @@ export function baselinesOf(version: ModelVersion): Float32Array {
 }
 
 /** The score an answer is explained by, read from row `row` of an output. */
-function scoreOf(version: ModelVersion, answer: Answer, output: RunOutput, row: number): number {
+function scoreOf(version: ModelVersion, answer: Answer, output: FloatOutput, row: number): number {
   const width = version.outputWidth;
   const spec = version.classifier;
   if (!spec) return output.data[row * width]!;
@@ -77,10 +77,13 @@ export async function explainRows(
   const input = occlude(version, rows);
   const total = rows.length * n;
   const scores = new Float64Array(total);
-  const chunk = version.batching!.max_batch_size;
+  const batchable = version.batchable;
+  const chunk = batchable ? version.maxBatchSize : total;
   for (let start = 0; start < total; start += chunk) {
     const count = Math.min(chunk, total - start);
-    const output = await version.runner!.run(input.subarray(start * n, (start + count) * n), count);
+    const feed = { datatype: 'FP32', dims: [count, n], data: input.subarray(start * n, (start + count) * n) };
+    const outputs = await version.runner!.run([feed], batchable ? count : AS_SENT);
+    const output = outputs[version.outputIndex] as FloatOutput;
     for (let j = 0; j < count; j++) {
       const answer = answers[Math.floor((start + j) / n)]!;
       scores[start + j] = scoreOf(version, answer, output, j);

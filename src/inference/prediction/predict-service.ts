@@ -14,7 +14,8 @@ import { explainRows, type Explanation } from './explain.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import { DEFAULT_TOP_K, PredictionCache } from './prediction-cache.js';
 import type { ModelRegistry } from '../serving/registry.js';
-import { classify, packRows, type Classification, type Features } from './tensor.js';
+import { AS_SENT } from '../runtime/model-runner.js';
+import { classify, packRows, type Classification, type Features, type FloatOutput } from './tensor.js';
 
 export interface PredictOptions {
   explain?: boolean;
@@ -187,12 +188,21 @@ export class PredictService {
       return undefined;
     }
     const version = typeof b.version === 'string' ? b.version : undefined;
-    if (bodyValid && details.empty) return this.registry.resolve(name, version);
-    try {
-      return this.registry.resolve(name, version);
-    } catch {
+    let resolved: ModelVersion | undefined;
+    if (bodyValid && details.empty) resolved = this.registry.resolve(name, version);
+    else {
+      try {
+        resolved = this.registry.resolve(name, version);
+      } catch {
+        return undefined;
+      }
+    }
+    // derived config: replaced when derive-config lands (API.md §14: a tensor model is a 422 UNSUPPORTED_MODEL naming /v2).
+    if (!resolved.config) {
+      details.add({ field: '/model', message: `is a tensor model without named features; use POST /v2/models/${name}/infer`, received: name });
       return undefined;
     }
+    return resolved;
   }
 
   /** Option rules that depend on the model. */
@@ -214,16 +224,22 @@ export class PredictService {
     }
   }
 
-  /** Runs rows through the model in chunks of its batch limit, packed once. */
+  /**
+   * Runs rows through the model in chunks of its batch limit, packed once
+   * into the FP32 [N, F] feed (one run as sent when batching is off).
+   */
   async run(version: ModelVersion, rows: readonly Features[], options?: PredictOptions): Promise<RowResult[]> {
     const runner = version.runner!;
     const width = version.featureNames.length;
     const input = packRows(rows, version.featureNames);
-    const chunk = version.batching!.max_batch_size;
+    const batchable = version.batchable;
+    const chunk = batchable ? version.maxBatchSize : rows.length;
     const results = new Array<RowResult>(rows.length);
     for (let start = 0; start < rows.length; start += chunk) {
       const n = Math.min(chunk, rows.length - start);
-      const output = await runner.run(input.subarray(start * width, (start + n) * width), n);
+      const feed = { datatype: 'FP32', dims: [n, width], data: n === rows.length ? input : input.subarray(start * width, (start + n) * width) };
+      const outputs = await runner.run([feed], batchable ? n : AS_SENT);
+      const output = outputs[version.outputIndex] as FloatOutput;
       for (let i = 0; i < n; i++) {
         results[start + i] = version.classifier
           ? classify(output, i, version.outputWidth, version.classifier, options?.threshold)

@@ -4,9 +4,14 @@
  */
 import { float32Decimal } from './float32-decimal.js';
 import type { ClassifierSpec } from '../serving/model-config.js';
-import type { RunOutput } from '../runtime/model-runner.js';
 
 export type Features = Record<string, number>;
+
+/** The configured output of a model with named features: FP32, row-major (model-version.ts checks it at load). */
+export interface FloatOutput {
+  data: Float32Array;
+  dims: readonly number[];
+}
 
 /** Packs rows row-major into one Float32Array in `names` order (no per-row allocations). */
 export function packRows(rows: readonly Features[], names: readonly string[]): Float32Array {
@@ -24,7 +29,7 @@ export function packRows(rows: readonly Features[], names: readonly string[]): F
  * Columns per row of an output tensor of `rows` rows: [rows, k] gives k,
  * [rows] gives 1. Throws when the tensor does not hold `rows` rows.
  */
-export function outputWidth(output: RunOutput, rows: number): number {
+export function outputWidth(output: { data: ArrayLike<unknown>; dims: readonly number[] }, rows: number): number {
   const { dims, data } = output;
   if (dims[0] !== rows || data.length % rows !== 0) {
     throw new Error(`output of shape [${dims.join(', ')}] does not hold ${rows} rows`);
@@ -50,7 +55,7 @@ export function confidenceOf(p: number, cut: { high: number; medium: number }): 
  * count, or 1 for a binary model whose output is p(positive label).
  */
 export function classify(
-  output: RunOutput,
+  output: FloatOutput,
   row: number,
   width: number,
   spec: ClassifierSpec,

@@ -14,11 +14,19 @@
  * bounds that collection: a request never waits for a batch to fill, only
  * for the run ahead of it, and 0 turns batching across requests off.
  *
+ * Which requests go together (API.md §14 "Shapes and batching"): those of
+ * a batchable model whose inputs agree on every dimension after the first;
+ * they are concatenated input by input along the first dimension and every
+ * output is split back by rows. A request that cannot join the batch being
+ * cut waits for the next one. A request run AS_SENT (a model that is not
+ * batchable) always runs alone.
+ *
  * The queue is bounded (SERVICE_OVERLOADED when full: fail fast rather than
  * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
  */
 import { AppError } from '../../errors.js';
-import type { ExtraOutput, ModelRunner, RunOutput } from './model-runner.js';
+import { AS_SENT, type ModelRunner, type TensorValue } from './model-runner.js';
+import { concatRows, sliceRows } from './tensor-rows.js';
 
 /** What the batcher reports about its queue (inference_queue_* metrics). */
 export interface QueueObserver {
@@ -35,16 +43,15 @@ export interface BatcherOptions {
   maxQueue: number;
   /** Deadline of one request, queueing plus inference. */
   timeoutMs: number;
-  /** Columns of the input. */
-  width: number;
   observer?: QueueObserver;
 }
 
 interface Pending {
-  input: Float32Array;
+  feeds: readonly TensorValue[];
+  /** The rows of a batchable request, or AS_SENT. */
   rows: number;
   enqueued: number;
-  resolve(output: RunOutput): void;
+  resolve(outputs: TensorValue[]): void;
   reject(err: unknown): void;
 }
 
@@ -77,14 +84,14 @@ export class DynamicBatcher implements ModelRunner {
     return this.inner.outputs;
   }
 
-  run(input: Float32Array, rows: number): Promise<RunOutput> {
+  run(feeds: readonly TensorValue[], rows: number): Promise<TensorValue[]> {
     // A replaced or deleted version still answers the requests that resolved
     // it before the swap (a batch's later chunks among them): straight to the
     // runner below, whose release waits until no run is in flight.
-    if (this.closed) return this.inner.run(input, rows);
+    if (this.closed) return this.inner.run(feeds, rows);
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(overloaded());
-    return new Promise<RunOutput>((resolve, reject) => {
-      this.queue.push({ input, rows, enqueued: performance.now(), resolve, reject });
+    return new Promise<TensorValue[]>((resolve, reject) => {
+      this.queue.push({ feeds, rows, enqueued: performance.now(), resolve, reject });
       this.queuedRows += rows;
       this.options.observer?.depth(this.queue.length);
       // An idle runner runs at once; a busy one takes the queue when its run ends.
@@ -92,21 +99,40 @@ export class DynamicBatcher implements ModelRunner {
     });
   }
 
-  /** Cuts one batch from the head of the queue (at most maxBatchSize rows, or one request when maxDelayMs is 0) and runs it. */
+  /**
+   * Cuts one batch from the queue and runs it: the head, then every later
+   * request that fits with it (same dimensions after the first) while the
+   * rows stay within maxBatchSize (one request when maxDelayMs is 0). A
+   * request that does not fit with the head keeps its place for the next cut.
+   */
   private flush(): void {
     if (this.running || this.queue.length === 0) return;
     const now = performance.now();
     this.expire(now);
     if (this.queue.length === 0) return;
     const maxRows = this.options.maxDelayMs > 0 ? this.options.maxBatchSize : 0;
+    const q = this.queue;
+    const head = q[0]!;
     const batch: Pending[] = [];
     let rows = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= maxRows)) {
-      const p = this.queue.shift()!;
-      batch.push(p);
-      rows += p.rows;
-      this.options.observer?.waited((now - p.enqueued) / 1000);
+    let kept = 0;
+    let i = 0;
+    // A request run as sent, or batching across requests off: the head alone.
+    const alone = head.rows === AS_SENT || maxRows === 0;
+    for (; i < q.length; i++) {
+      const p = q[i]!;
+      if (batch.length > 0 && alone) break;
+      if (batch.length === 0 || fits(head, p)) {
+        if (batch.length > 0 && rows + p.rows > maxRows) break;
+        batch.push(p);
+        rows += p.rows;
+        this.options.observer?.waited((now - p.enqueued) / 1000);
+      } else {
+        q[kept++] = p;
+      }
     }
+    while (i < q.length) q[kept++] = q[i++]!;
+    q.length = kept;
     this.queuedRows -= rows;
     this.options.observer?.depth(this.queue.length);
     void this.execute(batch, rows);
@@ -116,9 +142,9 @@ export class DynamicBatcher implements ModelRunner {
     this.running = true;
     this.runs++;
     try {
-      const input = batch.length === 1 ? batch[0]!.input : concat(batch, rows, this.options.width);
-      const output = await this.inner.run(input, rows);
-      split(output, batch, rows, this.options.timeoutMs);
+      const feeds = batch.length === 1 ? batch[0]!.feeds : concatFeeds(batch);
+      const outputs = await this.inner.run(feeds, rows);
+      split(outputs, batch, this.options.timeoutMs);
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
@@ -149,36 +175,31 @@ export class DynamicBatcher implements ModelRunner {
   }
 }
 
-function concat(batch: Pending[], rows: number, width: number): Float32Array {
-  const input = new Float32Array(rows * width);
-  let offset = 0;
-  for (const p of batch) {
-    input.set(p.input.subarray(0, p.rows * width), offset);
-    offset += p.rows * width;
+/** Whether `p` can run in one batch with `head`: both batchable, every input with the same dimensions after the first. */
+function fits(head: Pending, p: Pending): boolean {
+  if (head.rows === AS_SENT || p.rows === AS_SENT) return false;
+  for (let k = 0; k < head.feeds.length; k++) {
+    const a = head.feeds[k]!.dims;
+    const b = p.feeds[k]!.dims;
+    if (a.length !== b.length) return false;
+    for (let d = 1; d < a.length; d++) if (a[d] !== b[d]) return false;
   }
-  return input;
+  return true;
 }
 
-/** Gives each request its own rows of the batch's output, or a 504 past its deadline. */
-function split(output: RunOutput, batch: Pending[], rows: number, timeoutMs: number): void {
+/** The batch's feeds, input by input, concatenated along the first dimension. */
+function concatFeeds(batch: Pending[]): TensorValue[] {
+  return batch[0]!.feeds.map((_, k) => concatRows(batch.map((p) => p.feeds[k]!)));
+}
+
+/** Gives each request its own rows of every output, or a 504 past its deadline. */
+function split(outputs: TensorValue[], batch: Pending[], timeoutMs: number): void {
   const now = performance.now();
-  const perRow = output.data.length / rows;
-  const rest = output.dims.slice(1);
   let row = 0;
   for (const p of batch) {
     if (now - p.enqueued > timeoutMs) p.reject(timedOut(timeoutMs));
-    else if (batch.length === 1) p.resolve(output);
-    else {
-      const own: RunOutput = { data: output.data.subarray(row * perRow, (row + p.rows) * perRow), dims: [p.rows, ...rest] };
-      if (output.extras) own.extras = output.extras.map((e) => sliceRows(e, row, p.rows, rows));
-      p.resolve(own);
-    }
+    else if (batch.length === 1) p.resolve(outputs);
+    else p.resolve(outputs.map((o) => sliceRows(o, row, p.rows)));
     row += p.rows;
   }
-}
-
-/** Rows [from, from + n) of an extra output of a `rows`-row run. */
-function sliceRows(e: ExtraOutput, from: number, n: number, rows: number): ExtraOutput {
-  const perRow = e.data.length / rows;
-  return { name: e.name, data: e.data.subarray(from * perRow, (from + n) * perRow), dims: [n, ...e.dims.slice(1)] };
 }

@@ -30,11 +30,11 @@ export function releaseWhenIdle(inner: ModelRunner): ModelRunner {
 
   return {
     ...passThrough(inner),
-    async run(input, rows) {
+    async run(feeds, rows) {
       if (released) throw new Error('run() on a released model version');
       inFlight++;
       try {
-        return await inner.run(input, rows);
+        return await inner.run(feeds, rows);
       } finally {
         inFlight--;
         if (inFlight === 0 && onIdle) {

@@ -8,39 +8,32 @@
 import '../../ort-env.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../../config.js';
+import { DATATYPE_OF_ORT, ORT_TYPE_OF } from './datatypes.js';
 import type { ProviderSelector } from './execution-providers.js';
-import type { ModelRunner, NumericArray, RunOutput, TensorInfo } from './model-runner.js';
+import { halvesOf, isFloat16Array } from './half.js';
+import { AS_SENT, type ModelRunner, type TensorData, type TensorInfo, type TensorValue } from './model-runner.js';
+import { padRows, rowSize } from './tensor-rows.js';
 
-/** ORT element types as KServe / Triton datatypes. */
-const DATATYPES: Record<string, string> = {
-  float32: 'FP32', float64: 'FP64', float16: 'FP16', int8: 'INT8', int16: 'INT16', int32: 'INT32',
-  int64: 'INT64', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64',
-  bool: 'BOOL', string: 'BYTES',
-};
-
-/** Datatypes whose outputs are run and answered beside the configured one (FP16 and BOOL are not). */
-export const NUMERIC_DATATYPES: ReadonlySet<string> = new Set([
-  'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64',
-]);
-
+/** What a graph input or output is; 'NON_TENSOR' for sequences and maps (a ZipMap's output). */
 function tensorInfo(meta: InferenceSession.ValueMetadata): TensorInfo {
   if (!meta.isTensor) return { name: meta.name, datatype: 'NON_TENSOR', shape: [] };
   return {
     name: meta.name,
-    datatype: DATATYPES[meta.type] ?? meta.type.toUpperCase(),
+    datatype: DATATYPE_OF_ORT[meta.type] ?? meta.type.toUpperCase(),
     shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
   };
 }
 
 /**
- * Every run is padded to a multiple of ROW_ALIGNMENT rows. ONNX Runtime's CPU
- * kernels (MLAS GEMM, vectorised element-wise ops) take other code paths for
- * one or two rows than for larger blocks, and those paths round differently
- * in the last float32 bit: measured here, 719 of 80,000 loan-approval
- * outputs differed between a row run alone and the same row inside a batch.
- * Aligned runs give bit-identical rows whatever the batch, so a batch, a
- * dynamic batch and a single prediction agree exactly (API.md §4), for a few
- * microseconds of padding on small models.
+ * Every batchable run is padded to a multiple of ROW_ALIGNMENT rows. ONNX
+ * Runtime's CPU kernels (MLAS GEMM, vectorised element-wise ops) take other
+ * code paths for one or two rows than for larger blocks, and those paths
+ * round differently in the last float32 bit: measured here, 719 of 80,000
+ * loan-approval outputs differed between a row run alone and the same row
+ * inside a batch. Aligned runs give bit-identical rows whatever the batch, so
+ * a batch, a dynamic batch and a single prediction agree exactly (API.md §4),
+ * for a few microseconds of padding on small models. A run AS_SENT (a model
+ * that is not batchable, API.md §14) is never padded.
  */
 export const ROW_ALIGNMENT = 8;
 
@@ -50,32 +43,45 @@ export const alignRows = (rows: number): number => Math.ceil(rows / ROW_ALIGNMEN
 export interface OnnxRunnerOptions {
   /** The ONNX file's path or bytes. */
   model: string | Uint8Array;
-  inputName: string;
-  outputName: string;
-  /** Columns of the input tensor (the number of features). */
-  width: number;
   intraOpThreads: number;
   providers: ProviderSelector;
+}
+
+/** ORT's output data as a TensorValue's (FP16 may come as Float16Array: its raw halves). */
+function dataOf(t: Tensor): TensorData {
+  const data = t.data as unknown;
+  return isFloat16Array(data) ? halvesOf(data) : (data as TensorData);
+}
+
+/**
+ * An ORT tensor of a feed. FP16 data stays the Uint16Array of raw halves:
+ * ort-env.ts removed the global Float16Array that onnxruntime-common 1.30
+ * would wrap it in, unreadable to the native binding (onnxruntime#26791).
+ */
+function tensorOf(ortType: string, f: TensorValue): Tensor {
+  return new Tensor(ortType as 'float32', f.data as Float32Array, f.dims);
 }
 
 export class OnnxRunner implements ModelRunner {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
-  /** Every output a run fetches: the configured one first, then the graph's other numeric tensors. */
+  private readonly inputNames: string[];
+  /** Every output a run fetches: the graph's tensor outputs (a sequence or map cannot be fetched by onnxruntime-node). */
   private readonly fetches: string[];
+  private readonly ortTypes: string[];
 
   private constructor(
     private readonly session: InferenceSession,
     readonly executionProvider: ExecutionProvider,
-    private readonly options: OnnxRunnerOptions,
   ) {
     this.inputs = session.inputMetadata.map(tensorInfo);
-    this.outputs = session.outputMetadata.map(tensorInfo);
-    const extras = this.outputs.filter((o) => o.name !== options.outputName && NUMERIC_DATATYPES.has(o.datatype));
-    this.fetches = [options.outputName, ...extras.map((o) => o.name)];
+    this.outputs = session.outputMetadata.map(tensorInfo).filter((o) => o.datatype !== 'NON_TENSOR');
+    this.inputNames = this.inputs.map((i) => i.name);
+    this.ortTypes = this.inputs.map((i) => ORT_TYPE_OF[i.datatype] ?? 'float32');
+    this.fetches = this.outputs.map((o) => o.name);
   }
 
-  /** Creates the session (it is not warmed here: the registry warms it with real rows). */
+  /** Creates the session (it is not warmed here: the version warms it). */
   static async load(options: OnnxRunnerOptions): Promise<OnnxRunner> {
     const { value: session, provider } = await options.providers.create((providers) => {
       const sessionOptions: InferenceSession.SessionOptions = {
@@ -92,39 +98,36 @@ export class OnnxRunner implements ModelRunner {
         ? InferenceSession.create(options.model, sessionOptions)
         : InferenceSession.create(options.model, sessionOptions);
     });
-    return new OnnxRunner(session, provider, options);
+    return new OnnxRunner(session, provider);
   }
 
-  async run(input: Float32Array, rows: number): Promise<RunOutput> {
-    const width = this.options.width;
-    const padded = alignRows(rows);
-    let feed = input;
-    if (padded !== rows) {
-      feed = new Float32Array(padded * width);
-      feed.set(input.subarray(0, rows * width));
-      // Padding rows repeat the first row: valid values, discarded below.
-      for (let r = rows; r < padded; r++) feed.copyWithin(r * width, 0, width);
+  async run(feeds: readonly TensorValue[], rows: number): Promise<TensorValue[]> {
+    const padded = rows === AS_SENT ? AS_SENT : alignRows(rows);
+    const ortFeeds: Record<string, Tensor> = {};
+    for (let i = 0; i < this.inputNames.length; i++) {
+      let f = feeds[i]!;
+      if (padded !== rows) f = padRows(f, rows, padded);
+      ortFeeds[this.inputNames[i]!] = tensorOf(this.ortTypes[i]!, f);
     }
-    const feeds = { [this.options.inputName]: new Tensor('float32', feed, [padded, width]) };
-    const results = await this.session.run(feeds, this.fetches);
-    const output = results[this.options.outputName]!;
-    const data = output.data;
-    if (!(data instanceof Float32Array)) {
-      throw new Error(`Output '${this.options.outputName}' is ${output.type}, expected float32`);
-    }
-    // Padding rows are cut from every output: row i answers input row i.
-    const cut = <T extends NumericArray>(values: T, dims: readonly number[]) =>
-      padded === rows ? { data: values, dims } : {
-        data: values.subarray(0, rows * (values.length / padded)) as T,
-        dims: [rows, ...dims.slice(1)],
-      };
-    const main = cut(data, output.dims);
-    if (this.fetches.length === 1) return main;
-    const extras = this.fetches.slice(1).map((name) => {
+    const results = await this.session.run(ortFeeds, this.fetches);
+    const out = new Array<TensorValue>(this.fetches.length);
+    for (let k = 0; k < this.fetches.length; k++) {
+      const name = this.fetches[k]!;
       const t = results[name]!;
-      return { name, ...cut(t.data as NumericArray, t.dims) };
-    });
-    return { ...main, extras };
+      let data = dataOf(t);
+      let dims: readonly number[] = t.dims;
+      if (rows !== AS_SENT) {
+        // Row i answers input row i: a batchable model answers every output with the run's rows.
+        if (dims[0] !== padded) throw new Error(`output '${name}' has shape [${dims.join(', ')}] for a run of ${padded} rows`);
+        if (padded !== rows) {
+          const size = rowSize(dims);
+          data = Array.isArray(data) ? data.slice(0, rows * size) : data.subarray(0, rows * size);
+          dims = [rows, ...dims.slice(1)];
+        }
+      }
+      out[k] = { datatype: this.outputs[k]!.datatype, dims, data };
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

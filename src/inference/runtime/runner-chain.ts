@@ -39,14 +39,13 @@ export function servingChain(metrics: ServiceMetrics, limits: QueueLimits): Runn
       new DynamicBatcher(runner, {
         // Getters: a PATCH of the model's batching applies to the next batch.
         get maxBatchSize() {
-          return v.batching!.max_batch_size;
+          return v.maxBatchSize;
         },
         get maxDelayMs() {
-          return v.batching!.max_delay_ms;
+          return v.maxDelayMs;
         },
         maxQueue: limits.maxQueue,
         timeoutMs: limits.timeoutMs,
-        width: v.featureNames.length,
         observer: metrics.queueObserver(v.name, v.version),
       }),
   );

@@ -3,7 +3,8 @@
  * long `session.run()` (a synchronous native call, onnxruntime issues #26968,
  * #19611) does not stop the event loop. Same interface, same answers: the
  * worker runs an OnnxRunner (same session options, same 8-row padding);
- * input and output buffers are transferred, not cloned.
+ * typed-array feeds and outputs are transferred, not cloned; BYTES (strings)
+ * are cloned (transfer.ts).
  *
  * One worker per model version: the DynamicBatcher in front of it sends one
  * run at a time and gathers what arrives meanwhile into the next batch.
@@ -15,7 +16,8 @@ import { Worker } from 'node:worker_threads';
 import type { ExecutionProvider } from '../../config.js';
 import type { OnnxRunnerOptions } from './onnx-runner.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './onnx-worker.js';
-import type { ModelRunner, RunOutput, TensorInfo } from './model-runner.js';
+import type { ModelRunner, TensorInfo, TensorValue } from './model-runner.js';
+import { transferList } from './transfer.js';
 
 const EXT = extname(fileURLToPath(import.meta.url));
 const WORKER_URL = new URL(`./onnx-worker${EXT}`, import.meta.url);
@@ -34,7 +36,7 @@ function spawnWorker(workerData: WorkerInit): Worker {
 }
 
 interface Pending {
-  resolve(output: RunOutput): void;
+  resolve(outputs: TensorValue[]): void;
   reject(err: Error): void;
 }
 
@@ -48,7 +50,6 @@ export class WorkerRunner implements ModelRunner {
     readonly executionProvider: ExecutionProvider,
     readonly inputs: readonly TensorInfo[],
     readonly outputs: readonly TensorInfo[],
-    private readonly width: number,
   ) {
     worker.on('message', (msg: WorkerReply) => this.settle(msg));
     worker.on('error', (err) => this.fail(err));
@@ -60,14 +61,11 @@ export class WorkerRunner implements ModelRunner {
   /** Starts a worker and its session on the first usable provider (the same choice as OnnxRunner.load). */
   static async load(options: OnnxRunnerOptions): Promise<WorkerRunner> {
     const { value, provider } = await options.providers.create((providers) => WorkerRunner.start(options, providers));
-    return new WorkerRunner(value.worker, provider, value.inputs, value.outputs, options.width);
+    return new WorkerRunner(value.worker, provider, value.inputs, value.outputs);
   }
 
   private static async start(options: OnnxRunnerOptions, providers: ExecutionProvider[]) {
-    const init: WorkerInit = {
-      model: options.model, inputName: options.inputName, outputName: options.outputName,
-      width: options.width, intraOpThreads: options.intraOpThreads, providers,
-    };
+    const init: WorkerInit = { model: options.model, intraOpThreads: options.intraOpThreads, providers };
     const worker = spawnWorker(init);
     let onMessage!: (msg: WorkerReply) => void;
     let onError!: (err: Error) => void;
@@ -88,16 +86,16 @@ export class WorkerRunner implements ModelRunner {
     return { worker, inputs: first.ready.inputs, outputs: first.ready.outputs };
   }
 
-  run(input: Float32Array, rows: number): Promise<RunOutput> {
+  run(feeds: readonly TensorValue[], rows: number): Promise<TensorValue[]> {
     if (this.failure) return Promise.reject(this.failure);
-    // A copy of exactly these rows, whose buffer is given to the worker: the
-    // caller's array may be a view of a larger buffer it still uses.
-    const own = input.slice(0, rows * this.width);
+    // Copies whose buffers are given to the worker: the caller's arrays may
+    // be views of larger buffers it still uses.
+    const own = feeds.map((f) => (Array.isArray(f.data) ? f : { datatype: f.datatype, dims: f.dims, data: f.data.slice() }));
     const id = this.nextId++;
-    return new Promise<RunOutput>((resolve, reject) => {
+    return new Promise<TensorValue[]>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, input: own, rows } satisfies WorkerRequest, [own.buffer]);
+      this.worker.postMessage({ id, feeds: own, rows } satisfies WorkerRequest, transferList(own));
     });
   }
 
@@ -106,7 +104,7 @@ export class WorkerRunner implements ModelRunner {
     if (!p) return;
     this.pending.delete(msg.id);
     if (this.pending.size === 0) this.worker.unref();
-    if ('output' in msg) p.resolve(msg.output);
+    if ('outputs' in msg) p.resolve(msg.outputs);
     else if ('error' in msg) p.reject(new Error(msg.error));
   }
 

@@ -12,13 +12,18 @@ import type { Logger } from '../../logger.js';
 import { ajv } from '../../validation/ajv.js';
 import type { ProviderSelector } from '../runtime/execution-providers.js';
 import {
-  batchingOf, classifierSpec, featureSchema, runnerOf, type ClassifierSpec, type ModelConfig,
+  batchingOf, classifierSpec, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, featureSchema, runnerOf,
+  type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
 import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
+import { isBatchable } from '../runtime/batchable.js';
+import { DATATYPES } from '../runtime/datatypes.js';
 import { OnnxRunner } from '../runtime/onnx-runner.js';
-import type { ModelRunner, TensorInfo } from '../runtime/model-runner.js';
+import { AS_SENT, type ModelRunner, type TensorInfo } from '../runtime/model-runner.js';
 import { outputWidth } from '../prediction/tensor.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
+import { MODEL_JSON_MISSING } from './repository.js';
+import { warmUpFeeds } from './tensor-warm-up.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
@@ -48,6 +53,10 @@ export class ModelVersion {
   stamp: string | undefined;
   /** Columns of the output tensor per row, known after warm-up. */
   outputWidth = 0;
+  /** Position of the configured output (probabilities or prediction) among the runner's outputs. */
+  outputIndex = -1;
+  /** What the graph allows (API.md §14): every input's first dimension dynamic, and the warm-up answered its rows. */
+  graphBatchable = false;
   validateFeatures: ValidateFunction | undefined;
 
   constructor(
@@ -77,6 +86,42 @@ export class ModelVersion {
     return this.config ? batchingOf(this.config) : undefined;
   }
 
+  /** Most rows in one run (model.json's `batching.max_batch_size`; 0: batching off). */
+  get maxBatchSize(): number {
+    return this.batching?.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE;
+  }
+
+  get maxDelayMs(): number {
+    return this.batching?.max_delay_ms ?? DEFAULT_MAX_DELAY_MS;
+  }
+
+  /**
+   * Whether requests run through the dynamic batcher, in 8-row-aligned runs
+   * of at most maxBatchSize rows; otherwise each runs alone, exactly as sent
+   * (runner AS_SENT). Read per request: a PATCH of batching applies at once.
+   */
+  get batchable(): boolean {
+    return this.graphBatchable && this.maxBatchSize > 0;
+  }
+
+  /** Whether the inputs are named features (API.md §14 "Values"): such a model refuses non-finite numbers. */
+  get namedFeatures(): boolean {
+    return this.config !== undefined;
+  }
+
+  /**
+   * The input tensors an inference request must give, in feed order: the
+   * config's `[N, F]` FP32 input for a model with named features, else the
+   * graph's own inputs.
+   */
+  get requestInputs(): readonly TensorInfo[] {
+    if (!this.config) return this.inputs;
+    this.configInputs ??= [{ name: this.config.input, datatype: 'FP32', shape: [-1, this.featureNames.length] }];
+    return this.configInputs;
+  }
+
+  private configInputs: TensorInfo[] | undefined;
+
   /**
    * Loads, checks and warms the version, from `bytes` when given (an upload)
    * or else from modelPath; never throws except for a fatal StartupError.
@@ -85,17 +130,15 @@ export class ModelVersion {
     const log = options.logger.child({ model: this.name, version: this.version });
     let runner: ModelRunner | undefined;
     try {
-      if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
+      // derived config: replaced when derive-config lands (a model without model.json serves its own tensors through /v2).
+      const tensorModel = !this.config && configError === MODEL_JSON_MISSING;
+      if (!this.config && !tensorModel) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       await this.checkExternalData(log, bytes);
-      const config = this.config;
-      const kind = runnerOf(config);
+      const kind = this.config ? runnerOf(this.config) : 'main';
       try {
         runner = await (kind === 'worker' ? WorkerRunner : OnnxRunner).load({
           model: bytes ?? this.modelPath,
-          inputName: config.input,
-          outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
-          width: this.featureNames.length,
           intraOpThreads: options.intraOpThreads,
           providers: options.providers,
         });
@@ -104,9 +147,13 @@ export class ModelVersion {
         log.error({ err }, 'ONNX Runtime could not load model.onnx');
         throw new LoadFailure(NOT_ONNX);
       }
-      this.checkGraph(runner);
-      this.validateFeatures = ajv.compile(this.featureSchema!);
-      await this.warmUp(runner);
+      if (tensorModel) {
+        await this.warmUpTensors(runner, log);
+      } else {
+        this.checkGraph(runner);
+        this.validateFeatures = ajv.compile(this.featureSchema!);
+        await this.warmUp(runner);
+      }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
         await runner.dispose();
@@ -165,13 +212,19 @@ export class ModelVersion {
       throw new LoadFailure(`the graph has no output '${outputName}' (it has: ${runner.outputs.map((o) => o.name).join(', ')})`);
     }
     if (output.datatype !== 'FP32') throw new LoadFailure(`output '${output.name}' is ${output.datatype}, expected FP32`);
+    this.outputIndex = runner.outputs.indexOf(output);
   }
 
-  /** One run on a row of baselines: the first run is slow, and it proves the output's shape. */
+  /**
+   * One run on a row of baselines: the first run is slow, and it proves the
+   * output's shape. A padded run, so every output must answer its rows: a
+   * model with named features is batchable (its input is `[N, F]`).
+   */
   private async warmUp(runner: ModelRunner): Promise<void> {
     const row = new Float32Array(this.config!.features.map(warmUpValue));
-    const output = await runner.run(row, 1);
-    const width = outputWidth(output, 1);
+    const outputs = await runner.run([{ datatype: 'FP32', dims: [1, row.length], data: row }], 1);
+    this.graphBatchable = isBatchable(runner.inputs, outputs, 1);
+    const width = outputWidth(outputs[this.outputIndex]!, 1);
     const labels = this.classifier?.labels.length;
     const fits = labels === undefined ? width === 1 : width === labels || (width === 1 && labels === 2);
     if (!fits) {
@@ -182,6 +235,26 @@ export class ModelVersion {
       );
     }
     this.outputWidth = width;
+  }
+
+  /**
+   * derived config: replaced when derive-config lands. A model served on its
+   * own tensors: every input and output a tensor of a served datatype, then
+   * the warm-up of API.md §14 (zero-filled, 2 rows), which decides whether
+   * it is batchable; a failed warm-up leaves it ready but not batchable.
+   */
+  private async warmUpTensors(runner: ModelRunner, log: Logger): Promise<void> {
+    for (const t of runner.inputs) {
+      if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`input '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
+    }
+    for (const t of runner.outputs) {
+      if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`output '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
+    }
+    try {
+      this.graphBatchable = isBatchable(runner.inputs, await runner.run(warmUpFeeds(runner.inputs), AS_SENT));
+    } catch (err) {
+      log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
+    }
   }
 
   /** Serving settings changed (PATCH): same labels and features, new threshold, confidence or batching. */

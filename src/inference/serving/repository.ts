@@ -34,13 +34,16 @@ const isDir = (path: string) => {
   }
 };
 
+/** The configError of a model directory without model.json. */
+export const MODEL_JSON_MISSING = 'model.json is missing';
+
 /** Numeric order of version strings. */
 export const byVersion = (a: string, b: string) => Number(a) - Number(b);
 
 /** Reads and checks one model's model.json. */
 export function readModelConfig(dir: string): { config?: ModelConfig; error?: string } {
   const path = join(dir, 'model.json');
-  if (!existsSync(path)) return { error: 'model.json is missing' };
+  if (!existsSync(path)) return { error: MODEL_JSON_MISSING };
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
