@@ -19,7 +19,7 @@ export const PRODUCER_NAME = 'onnx-serving/scripts';
 export const PRODUCER_VERSION = '1';
 
 /** ONNX TensorProto.DataType values used here. */
-export const DType = { FLOAT: 1, INT64: 7 } as const;
+export const DType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
 export type DTypeValue = (typeof DType)[keyof typeof DType];
 
 /** A dimension: a fixed size, or a symbolic name such as "batch". */
@@ -37,7 +37,17 @@ export type AttrValue =
   | { kind: 'string'; value: string }
   | { kind: 'floats'; value: readonly number[] }
   | { kind: 'ints'; value: readonly number[] }
-  | { kind: 'strings'; value: readonly string[] };
+  | { kind: 'strings'; value: readonly string[] }
+  | { kind: 'graph'; value: GraphSpec };
+
+/** A subgraph (the body of a Loop, the branches of an If): nodes, initializers, inputs, outputs. */
+export interface GraphSpec {
+  graphName: string;
+  nodes: NodeSpec[];
+  initializers: Float32Initializer[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+}
 
 export interface NodeSpec {
   opType: string;
@@ -75,6 +85,7 @@ export const attr = {
   floats: (value: readonly number[]): AttrValue => ({ kind: 'floats', value }),
   ints: (value: readonly number[]): AttrValue => ({ kind: 'ints', value }),
   strings: (value: readonly string[]): AttrValue => ({ kind: 'strings', value }),
+  graph: (value: GraphSpec): AttrValue => ({ kind: 'graph', value }),
 };
 
 const AT = onnx.AttributeProto.AttributeType;
@@ -94,6 +105,8 @@ function toAttribute(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto
       return { name, type: AT.INTS, ints: Array.from(a.value) };
     case 'strings':
       return { name, type: AT.STRINGS, strings: a.value.map(utf8) };
+    case 'graph':
+      return { name, type: AT.GRAPH, g: toGraph(a.value) };
   }
 }
 
@@ -125,20 +138,28 @@ function toFloatTensor(init: Float32Initializer): onnxProto.onnx.ITensorProto {
   return { name: init.name, dims: init.dims, dataType: DType.FLOAT, rawData: new Uint8Array(buf) };
 }
 
+function toGraph(spec: GraphSpec): onnxProto.onnx.IGraphProto {
+  return {
+    name: spec.graphName,
+    node: spec.nodes.map((n, i) => ({
+      input: n.inputs,
+      output: n.outputs,
+      name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
+      opType: n.opType,
+      domain: n.domain ?? '',
+      attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => toAttribute(k, v)),
+    })),
+    initializer: spec.initializers.map(toFloatTensor),
+    input: spec.inputs.map(toValueInfo),
+    output: spec.outputs.map(toValueInfo),
+  };
+}
+
 /** Builds the ModelProto (as a plain protobufjs message object). */
 export function buildModel(spec: ModelSpec): onnxProto.onnx.IModelProto {
   const usesMl = spec.nodes.some((n) => n.domain === 'ai.onnx.ml');
   const opsetImport: onnxProto.onnx.IOperatorSetIdProto[] = [{ domain: '', version: OPSET_ONNX }];
   if (usesMl) opsetImport.push({ domain: 'ai.onnx.ml', version: OPSET_ONNX_ML });
-
-  const nodes = spec.nodes.map((n, i) => ({
-    input: n.inputs,
-    output: n.outputs,
-    name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
-    opType: n.opType,
-    domain: n.domain ?? '',
-    attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => toAttribute(k, v)),
-  }));
 
   const model: onnxProto.onnx.IModelProto = {
     irVersion: IR_VERSION,
@@ -147,13 +168,7 @@ export function buildModel(spec: ModelSpec): onnxProto.onnx.IModelProto {
     producerVersion: PRODUCER_VERSION,
     modelVersion: 1,
     docString: spec.docString ?? '',
-    graph: {
-      name: spec.graphName,
-      node: nodes,
-      initializer: spec.initializers.map(toFloatTensor),
-      input: spec.inputs.map(toValueInfo),
-      output: spec.outputs.map(toValueInfo),
-    },
+    graph: toGraph(spec),
     metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   const err = onnx.ModelProto.verify(model);

@@ -48,6 +48,8 @@ export function servingChain(metrics: ServiceMetrics, limits: QueueLimits): Runn
         timeoutMs: limits.timeoutMs,
         width: v.featureNames.length,
         observer: metrics.queueObserver(v.name, v.version),
+        // Off the event loop a timer can fire mid-run: 504 at the deadline (API.md §15).
+        watchDeadlines: v.placement !== 'main',
       }),
   );
 }

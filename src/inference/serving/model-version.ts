@@ -1,8 +1,11 @@
 /**
  * One version of one model: its config, its state, and once ready, its
  * runner and the validators compiled for it. Loading follows the contract:
- * create the session, check the graph against the config, warm it with one
- * run, and only then count as `ready`.
+ * create the session, check the graph against the config, warm it, and only
+ * then count as `ready`. The first load and warm-up always happen in a child
+ * process, under MODEL_WARMUP_TIMEOUT_MS (API.md §15: a hostile model must
+ * not stall the service); what they show decides where the version then
+ * serves (runner-placement.ts).
  */
 import { existsSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
@@ -18,6 +21,9 @@ import { OnnxRunner } from '../runtime/onnx-runner.js';
 import type { ModelRunner, TensorInfo } from '../runtime/model-runner.js';
 import { outputWidth } from '../prediction/tensor.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
+import { DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
+import { placeRunner, type Placement } from '../runtime/runner-placement.js';
+import { beforeDeadline } from '../runtime/deadline.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
@@ -27,7 +33,13 @@ export interface LoadOptions {
   logger: Logger;
   /** Wraps the ONNX runner (dynamic batching, worker threads). */
   wrapRunner?: (runner: ModelRunner, version: ModelVersion) => ModelRunner;
+  /** MODEL_WARMUP_TIMEOUT_MS: longest the first load and warm-up may take [30000]. */
+  warmUpTimeoutMs?: number;
+  /** INFERENCE_TIMEOUT_MS: a run in a child process past it is stopped (nobody waits for it any more). */
+  inferenceTimeoutMs?: number;
 }
+
+export const DEFAULT_WARMUP_TIMEOUT_MS = 30_000;
 
 /** A reason safe to show in the API (no paths, no library messages); details go to the log. */
 class LoadFailure extends Error {}
@@ -46,6 +58,8 @@ export class ModelVersion {
   /** Columns of the output tensor per row, known after warm-up. */
   outputWidth = 0;
   validateFeatures: ValidateFunction | undefined;
+  /** Where the runner runs once ready: the main thread, a worker thread or a child process. */
+  placement: Placement | undefined;
 
   constructor(
     readonly name: string,
@@ -81,36 +95,56 @@ export class ModelVersion {
   async load(options: LoadOptions, configError?: string, bytes?: Uint8Array): Promise<this> {
     const log = options.logger.child({ model: this.name, version: this.version });
     let runner: ModelRunner | undefined;
+    const warmUpTimeoutMs = options.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;
+    const tooSlow = () => new LoadFailure(`its warm-up exceeded MODEL_WARMUP_TIMEOUT_MS (${warmUpTimeoutMs} ms)`);
     try {
       if (!this.config) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       const config = this.config;
-      const kind = runnerOf(config);
-      try {
-        runner = await (kind === 'worker' ? WorkerRunner : OnnxRunner).load({
-          model: bytes ?? this.modelPath,
-          inputName: config.input,
-          outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
-          width: this.featureNames.length,
-          intraOpThreads: options.intraOpThreads,
-          providers: options.providers,
-        });
-      } catch (err) {
+      const runnerOptions = {
+        model: bytes ?? this.modelPath,
+        inputName: config.input,
+        outputName: (config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction)!,
+        width: this.featureNames.length,
+        intraOpThreads: options.intraOpThreads,
+        providers: options.providers,
+      };
+      // First in a child process, whatever the model: nothing it does there can hold the event loop.
+      const readyBy = performance.now() + warmUpTimeoutMs;
+      const probe = await ProcessRunner.load(runnerOptions, { readyBy, scanOps: true }).catch((err: unknown) => {
         if (err instanceof StartupError) throw err;
+        if (err instanceof DeadlineExceeded) throw tooSlow();
         log.error({ err }, 'ONNX Runtime could not load model.onnx');
         throw new LoadFailure('model.onnx could not be loaded by ONNX Runtime (not a valid ONNX model)');
-      }
-      this.checkGraph(runner);
+      });
+      runner = probe;
+      this.checkGraph(probe);
       this.validateFeatures = ajv.compile(this.featureSchema!);
-      await this.warmUp(runner);
+      const runMs = await beforeDeadline(this.warmUp(probe), readyBy, () => probe.kill()).catch((err: unknown) => {
+        throw err instanceof DeadlineExceeded ? tooSlow() : err;
+      });
+      const { placement, why } = placeRunner(config.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
+      if (placement === 'process') {
+        probe.maxRunMs = options.inferenceTimeoutMs;
+      } else {
+        runner = undefined;
+        // Released in the background: the new runner needs nothing from it.
+        void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
+        runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
+        await this.warmUp(runner);
+      }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
         await runner.dispose();
         return this;
       }
+      this.placement = placement;
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
-      log.info({ execution_provider: runner.executionProvider, runner: kind }, 'model version ready');
+      log.info({
+        execution_provider: runner.executionProvider, runner: placement, placed_because: why,
+        probe_load_ms: Math.round(probe.loadMs * 10) / 10, probe_run_ms: Math.round(runMs * 10) / 10,
+      }, 'model version ready');
     } catch (err) {
       if (err instanceof StartupError) throw err;
       await runner?.dispose().catch(() => undefined);
@@ -144,8 +178,13 @@ export class ModelVersion {
     if (output.datatype !== 'FP32') throw new LoadFailure(`output '${output.name}' is ${output.datatype}, expected FP32`);
   }
 
-  /** One run on a row of baselines: the first run is slow, and it proves the output's shape. */
-  private async warmUp(runner: ModelRunner): Promise<void> {
+  /**
+   * One run on a row of baselines: the first run is slow, and it proves the
+   * output's shape. In the child process, then one more row and one full
+   * batch (max_batch_size rows, the largest run a request can cause), timed:
+   * resolves with the slower of the two (ms), 0 elsewhere.
+   */
+  private async warmUp(runner: ModelRunner): Promise<number> {
     const row = new Float32Array(this.config!.features.map(warmUpValue));
     const output = await runner.run(row, 1);
     const width = outputWidth(output, 1);
@@ -159,6 +198,13 @@ export class ModelVersion {
       );
     }
     this.outputWidth = width;
+    if (!(runner instanceof ProcessRunner)) return 0;
+    const one = await runner.timedRun(row, 1);
+    const rows = this.batching!.max_batch_size;
+    const batch = new Float32Array(rows * row.length);
+    for (let r = 0; r < rows; r++) batch.set(row, r * row.length);
+    const full = await runner.timedRun(batch, rows);
+    return Math.max(one.ms, full.ms);
   }
 
   /** Serving settings changed (PATCH): same labels and features, new threshold, confidence or batching. */
