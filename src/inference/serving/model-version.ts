@@ -40,6 +40,8 @@ export interface LoadOptions {
 }
 
 export const DEFAULT_WARMUP_TIMEOUT_MS = 30_000;
+/** How long after INFERENCE_TIMEOUT_MS a run in a child process is stopped. */
+const STUCK_RUN_GRACE_MS = 100;
 
 /** A reason safe to show in the API (no paths, no library messages); details go to the log. */
 class LoadFailure extends Error {}
@@ -125,7 +127,8 @@ export class ModelVersion {
       });
       const { placement, why } = placeRunner(config.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
       if (placement === 'process') {
-        probe.maxRunMs = options.inferenceTimeoutMs;
+        // A little after the requests' own deadline, so that they get their 504 first, never the kill's error.
+        if (options.inferenceTimeoutMs !== undefined) probe.maxRunMs = options.inferenceTimeoutMs + STUCK_RUN_GRACE_MS;
       } else {
         runner = undefined;
         // Released in the background: the new runner needs nothing from it.
