@@ -51,7 +51,7 @@ async function whileLivePolled<T>(work: () => Promise<T>): Promise<T> {
 describe('node dist/main.js with a hostile model', () => {
   it('keeps /health/live within 1 s during an upload whose warm-up runs for seconds (201)', async () => {
     const r = await whileLivePolled(() => call(url, 'PUT', '/api/v1/models/iris/versions/3', {
-      raw: slowWarmUpModel(0.25), headers: { ...auth, 'content-type': 'application/octet-stream' },
+      raw: slowWarmUpModel(1.2), headers: { ...auth, 'content-type': 'application/octet-stream' },
     }));
     assert.equal(r.status, 201, r.text);
   });
