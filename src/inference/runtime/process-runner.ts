@@ -60,11 +60,13 @@ async function startChild(init: WorkerInit, readyBy: number | undefined): Promis
   let timer: NodeJS.Timeout | undefined;
   let onMessage!: (msg: WorkerReply) => void;
   let onExit!: (code: number | null) => void;
+  let onError!: (err: Error) => void;
   try {
     const first = await new Promise<WorkerReply>((resolve, reject) => {
       onMessage = resolve;
       onExit = (code) => reject(new Error(`the inference process exited (${code}) before it was ready`));
-      child.on('message', onMessage).on('exit', onExit).on('error', reject);
+      onError = reject;
+      child.on('message', onMessage).on('exit', onExit).on('error', onError);
       if (readyBy !== undefined) {
         timer = setTimeout(() => reject(new DeadlineExceeded('loading took too long')), Math.max(0, readyBy - performance.now()));
       }
@@ -77,7 +79,9 @@ async function startChild(init: WorkerInit, readyBy: number | undefined): Promis
     throw err;
   } finally {
     clearTimeout(timer);
-    child.off('message', onMessage).off('exit', onExit);
+    child.off('message', onMessage).off('exit', onExit).off('error', onError);
+    // A later spawn or IPC error must not crash the service; the exit handler reports the child gone.
+    child.on('error', () => undefined);
   }
 }
 
