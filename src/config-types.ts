@@ -32,6 +32,8 @@ export interface Config {
   readonly intraOpThreads: number;
   readonly inferenceTimeoutMs: number;
   readonly inferenceQueueSize: number;
+  /** Longest a model version's first load and warm-up may take before it fails (API.md §15). */
+  readonly modelWarmUpTimeoutMs: number;
   readonly recordRetentionDays: number;
   readonly cacheSize: number;
   readonly cacheTtlS: number;

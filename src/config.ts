@@ -115,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1),
     inferenceTimeoutMs: int('INFERENCE_TIMEOUT_MS', 30_000),
     inferenceQueueSize: int('INFERENCE_QUEUE_SIZE', 1024),
+    modelWarmUpTimeoutMs: int('MODEL_WARMUP_TIMEOUT_MS', 30_000),
     recordRetentionDays: int('RECORD_RETENTION_DAYS', 30),
     cacheSize: int('CACHE_SIZE', 1000),
     cacheTtlS: int('CACHE_TTL_S', 300),

@@ -92,6 +92,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     intraOpThreads: config.intraOpThreads,
     logger,
     wrapRunner: servingChain(metrics, { maxQueue: config.inferenceQueueSize, timeoutMs: config.inferenceTimeoutMs }),
+    warmUpTimeoutMs: config.modelWarmUpTimeoutMs,
+    inferenceTimeoutMs: config.inferenceTimeoutMs,
   });
   metrics.watchModels(registry);
   registry.onChange(({ model, kind, versions }) => {

@@ -25,7 +25,7 @@ export const PRODUCER_NAME = 'onnx-serving/scripts';
 export const PRODUCER_VERSION = '1';
 
 /** ONNX TensorProto.DataType values used here. */
-export const DType = { FLOAT: 1, INT64: 7 } as const;
+export const DType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
 export type DTypeValue = (typeof DType)[keyof typeof DType];
 
 /** Every ONNX TensorProto.DataType an ONNX Runtime CPU build can feed or fetch. */
@@ -69,7 +69,17 @@ export type AttrValue =
   | { kind: 'string'; value: string }
   | { kind: 'floats'; value: readonly number[] }
   | { kind: 'ints'; value: readonly number[] }
-  | { kind: 'strings'; value: readonly string[] };
+  | { kind: 'strings'; value: readonly string[] }
+  | { kind: 'graph'; value: SubgraphSpec };
+
+/** A subgraph (the body of a Loop, the branches of an If): nodes, initializers, inputs, outputs. */
+export interface SubgraphSpec {
+  graphName: string;
+  nodes: NodeSpec[];
+  initializers: (Float32Initializer | TypedInitializer)[];
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+}
 
 export interface NodeSpec {
   opType: string;
@@ -123,6 +133,7 @@ export const attr = {
   floats: (value: readonly number[]): AttrValue => ({ kind: 'floats', value }),
   ints: (value: readonly number[]): AttrValue => ({ kind: 'ints', value }),
   strings: (value: readonly string[]): AttrValue => ({ kind: 'strings', value }),
+  graph: (value: SubgraphSpec): AttrValue => ({ kind: 'graph', value }),
 };
 
 const AT = onnx.AttributeProto.AttributeType;
@@ -142,6 +153,8 @@ function toAttribute(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto
       return { name, type: AT.INTS, ints: Array.from(a.value) };
     case 'strings':
       return { name, type: AT.STRINGS, strings: a.value.map(utf8) };
+    case 'graph':
+      return { name, type: AT.GRAPH, g: toGraph(a.value) };
   }
 }
 
@@ -247,21 +260,30 @@ function toInitializer(init: Float32Initializer | TypedInitializer): onnxProto.o
   return 'elemType' in init ? toTypedTensor(init) : toFloatTensor(init);
 }
 
+/** A GraphProto: the model's main graph, or a subgraph attribute. */
+function toGraph(spec: SubgraphSpec): onnxProto.onnx.IGraphProto {
+  return {
+    name: spec.graphName,
+    node: spec.nodes.map((n, i) => ({
+      input: n.inputs,
+      output: n.outputs,
+      name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
+      opType: n.opType,
+      domain: n.domain ?? '',
+      attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => toAttribute(k, v)),
+    })),
+    initializer: spec.initializers.map(toInitializer),
+    input: spec.inputs.map(toValueInfo),
+    output: spec.outputs.map(toValueInfo),
+  };
+}
+
 /** Builds the ModelProto (as a plain protobufjs message object). */
 export function buildModel(spec: ModelSpec): onnxProto.onnx.IModelProto {
   const usesMl = spec.nodes.some((n) => n.domain === 'ai.onnx.ml');
   let opsetImport: onnxProto.onnx.IOperatorSetIdProto[] = [{ domain: '', version: OPSET_ONNX }];
   if (usesMl) opsetImport.push({ domain: 'ai.onnx.ml', version: OPSET_ONNX_ML });
   if (spec.opsets) opsetImport = Object.entries(spec.opsets).map(([domain, version]) => ({ domain, version }));
-
-  const nodes = spec.nodes.map((n, i) => ({
-    input: n.inputs,
-    output: n.outputs,
-    name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
-    opType: n.opType,
-    domain: n.domain ?? '',
-    attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => toAttribute(k, v)),
-  }));
 
   const model: onnxProto.onnx.IModelProto = {
     irVersion: spec.irVersion ?? IR_VERSION,
@@ -271,11 +293,7 @@ export function buildModel(spec: ModelSpec): onnxProto.onnx.IModelProto {
     modelVersion: spec.modelVersion ?? 1,
     docString: spec.docString ?? '',
     graph: {
-      name: spec.graphName,
-      node: nodes,
-      initializer: spec.initializers.map(toInitializer),
-      input: spec.inputs.map(toValueInfo),
-      output: spec.outputs.map(toValueInfo),
+      ...toGraph(spec),
       ...(spec.valueInfo ? { valueInfo: spec.valueInfo.map(toValueInfo) } : {}),
     },
     metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),

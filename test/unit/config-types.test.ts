@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       ['PORT', '0'], ['PORT', '65536'], ['PORT', 'http'], ['PORT', '80.5'], ['PORT', '-1'],
       ['MAX_BATCH_SIZE', '0'], ['BODY_LIMIT_BYTES', '0'], ['MODEL_UPLOAD_LIMIT_BYTES', '1MB'],
       ['RATE_LIMIT_PREDICT_PER_MIN', '0'], ['RATE_LIMIT_BATCH_PER_MIN', 'x'], ['RATE_LIMIT_DEFAULT_PER_MIN', '-5'],
-      ['INFERENCE_TIMEOUT_MS', '0'], ['INFERENCE_QUEUE_SIZE', '0'], ['RECORD_RETENTION_DAYS', '0'],
+      ['INFERENCE_TIMEOUT_MS', '0'], ['INFERENCE_QUEUE_SIZE', '0'], ['MODEL_WARMUP_TIMEOUT_MS', '0'], ['RECORD_RETENTION_DAYS', '0'],
       ['ORT_INTRA_OP_THREADS', '0'], ['CACHE_SIZE', '-1'], ['CACHE_TTL_S', '1.5'],
       ['SHUTDOWN_DRAIN_MS', '-1'], ['SHUTDOWN_TIMEOUT_MS', 'soon'], ['MODEL_POLL_INTERVAL_MS', '-1'],
       ['LOG_LEVEL', 'loud'], ['ORT_EXECUTION_PROVIDERS', 'gpu'], ['ORT_EXECUTION_PROVIDERS', 'cpu,tensorrt'],

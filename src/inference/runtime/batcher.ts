@@ -23,6 +23,11 @@
  *
  * The queue is bounded (SERVICE_OVERLOADED when full: fail fast rather than
  * queue without end) and every request has a deadline (INFERENCE_TIMEOUT).
+ * On the main thread the deadline is checked when a batch is cut and when
+ * its run ends (a timer could not fire during a run that blocks the loop
+ * anyway). For a runner off the event loop (`watchDeadlines`), one timer
+ * armed for the earliest deadline answers 504 at that deadline, even while
+ * the run holding the request is still going (API.md §15).
  */
 import { AppError } from '../../errors.js';
 import { AS_SENT, type ModelRunner, type TensorValue } from './model-runner.js';
@@ -44,6 +49,8 @@ export interface BatcherOptions {
   /** Deadline of one request, queueing plus inference. */
   timeoutMs: number;
   observer?: QueueObserver;
+  /** The runner does not block the event loop: answer 504 at each deadline, not when the run ends. */
+  watchDeadlines?: boolean;
 }
 
 interface Pending {
@@ -51,6 +58,8 @@ interface Pending {
   /** The rows of a batchable request, or AS_SENT. */
   rows: number;
   enqueued: number;
+  /** Answered already (by the deadline timer): the run's outcome is dropped. */
+  settled?: boolean;
   resolve(outputs: TensorValue[]): void;
   reject(err: unknown): void;
 }
@@ -66,6 +75,10 @@ export class DynamicBatcher implements ModelRunner {
   private queuedRows = 0;
   private running = false;
   private closed = false;
+  /** The batch whose run is in progress (watched for its deadlines). */
+  private inFlight: Pending[] = [];
+  /** Armed for the earliest deadline while requests wait or run (watchDeadlines only). */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   /** Runs made, for tests and the benchmark (inference_runs_total counts them too). */
   runs = 0;
 
@@ -141,17 +154,51 @@ export class DynamicBatcher implements ModelRunner {
   private async execute(batch: Pending[], rows: number): Promise<void> {
     this.running = true;
     this.runs++;
+    if (this.options.watchDeadlines) {
+      this.inFlight = batch;
+      this.deadlineTimer ??= this.armAt(batch[0]!.enqueued);
+    }
     try {
       const feeds = batch.length === 1 ? batch[0]!.feeds : concatFeeds(batch);
       const outputs = await this.inner.run(feeds, rows);
       split(outputs, batch, this.options.timeoutMs);
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      for (const p of batch) if (!p.settled) p.reject(err);
     } finally {
       this.running = false;
+      this.inFlight = [];
       // Whatever queued during the run has waited long enough: go again at once.
       if (this.queue.length > 0) this.flush();
+      if (!this.running && this.deadlineTimer) {
+        clearTimeout(this.deadlineTimer);
+        this.deadlineTimer = undefined;
+      }
     }
+  }
+
+  /** The timer for the deadline of a request enqueued at `enqueued`. */
+  private armAt(enqueued: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.onDeadline(), Math.max(0, enqueued + this.options.timeoutMs - performance.now()));
+    // A deadline alone must not keep the process alive (the runner's own handles do while it runs).
+    timer.unref();
+    return timer;
+  }
+
+  /** A deadline passed: 504 to every request past its own, running or waiting; then re-arm for the next. */
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    const limit = this.options.timeoutMs;
+    for (const p of this.inFlight) {
+      if (!p.settled && now - p.enqueued >= limit) {
+        p.settled = true;
+        p.reject(timedOut(limit));
+      }
+    }
+    if (this.queue.length > 0) this.expire(now);
+    // Requests are enqueued in order, so the earliest deadline left is the first unsettled one.
+    const next = this.inFlight.find((p) => !p.settled) ?? this.queue[0];
+    if (next && this.running) this.deadlineTimer = this.armAt(next.enqueued);
   }
 
   /** Rejects requests whose deadline passed while they waited. */
@@ -197,7 +244,8 @@ function split(outputs: TensorValue[], batch: Pending[], timeoutMs: number): voi
   const now = performance.now();
   let row = 0;
   for (const p of batch) {
-    if (now - p.enqueued > timeoutMs) p.reject(timedOut(timeoutMs));
+    if (p.settled) { /* answered 504 at its deadline already */ }
+    else if (now - p.enqueued > timeoutMs) p.reject(timedOut(timeoutMs));
     else if (batch.length === 1) p.resolve(outputs);
     else p.resolve(outputs.map((o) => sliceRows(o, row, p.rows)));
     row += p.rows;

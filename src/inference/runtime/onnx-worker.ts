@@ -1,12 +1,17 @@
 /**
- * The worker-thread side of WorkerRunner: owns one OnnxRunner (its own
- * InferenceSession, the same 8-row padding) and answers run requests posted
- * by the main thread, transferring the output buffers back (strings are cloned).
+ * The far side of WorkerRunner (a worker thread) and ProcessRunner (a child
+ * process): owns one OnnxRunner (its own InferenceSession, the same 8-row
+ * padding) and answers run requests, sending the output buffer back
+ * (transferred to a thread, serialised to a process). It reports how long the
+ * load and each run took, and on request which operators the graph uses:
+ * that is what decides where a version serves (runner-placement.ts).
  */
 import '../../ort-env.js';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ExecutionProvider } from '../../config.js';
 import { ProviderSelector } from './execution-providers.js';
+import { graphOps } from './graph-ops.js';
 import { OnnxRunner } from './onnx-runner.js';
 import type { TensorValue } from './model-runner.js';
 import { ownTensor, transferList } from './transfer.js';
@@ -16,6 +21,8 @@ export interface WorkerInit {
   model: string | Uint8Array;
   intraOpThreads: number;
   providers: ExecutionProvider[];
+  /** Report the graph's operators in the ready message (a probe). */
+  scanOps?: boolean;
 }
 
 /** Main thread → worker. */
@@ -23,33 +30,89 @@ export type WorkerRequest = { id: number; feeds: TensorValue[]; rows: number } |
 
 /** Worker → main thread. */
 export type WorkerReply =
-  | { id: 0; ready: { inputs: OnnxRunner['inputs']; outputs: OnnxRunner['outputs'] } }
-  | { id: number; outputs: TensorValue[] }
+  | { id: 0; ready: WorkerReady }
+  | { id: number; outputs: TensorValue[]; ms: number }
   | { id: number; error: string };
 
-const port = parentPort!;
-const init = workerData as WorkerInit;
-
-let runner: OnnxRunner;
-try {
-  runner = await OnnxRunner.load({ ...init, providers: new ProviderSelector(init.providers) });
-} catch (err) {
-  port.postMessage({ id: 0, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
-  process.exit(0);
+export interface WorkerReady {
+  inputs: OnnxRunner['inputs'];
+  outputs: OnnxRunner['outputs'];
+  /** InferenceSession creation, ms. */
+  loadMs: number;
+  /** The graph's operators when `scanOps` was asked; null when the file could not be read. */
+  ops?: string[] | null;
 }
-port.postMessage({ id: 0, ready: { inputs: runner.inputs, outputs: runner.outputs } } satisfies WorkerReply);
 
-port.on('message', (msg: WorkerRequest) => {
-  if ('dispose' in msg) {
-    void runner.dispose().finally(() => port.close());
+/** The two ends this file can serve: a worker's port, or a child process's IPC channel. */
+interface Port {
+  postMessage(msg: WorkerReply, transfer?: ArrayBuffer[]): void;
+  on(event: 'message', listener: (msg: WorkerRequest) => void): void;
+  close(): void;
+}
+
+/** The last message sent to the parent process, which close() lets out before exiting. */
+let sent: Promise<void> = Promise.resolve();
+
+/** A child process's IPC channel as a port (no transfer: the message is serialised anyway). */
+const processPort: Port = {
+  postMessage: (msg) => {
+    sent = new Promise((resolve) => process.send!(msg, undefined, undefined, () => resolve()));
+  },
+  on: (event, listener) => process.on(event, listener as (msg: unknown) => void),
+  close: () => void sent.then(() => process.exit(0)),
+};
+
+const port: Port = parentPort ?? processPort;
+// A thread gets its init as workerData, a child process as its first message.
+const init = parentPort
+  ? (workerData as WorkerInit)
+  : await new Promise<WorkerInit>((resolve) => process.once('message', (msg) => resolve(msg as WorkerInit)));
+if (!parentPort) {
+  // The service went away (crash, SIGKILL): nothing is left to answer.
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The graph's operators, read from the file in this thread (never on the event loop). */
+function scan(model: string | Uint8Array): string[] | null {
+  try {
+    const ops = graphOps(typeof model === 'string' ? readFileSync(model) : model);
+    return ops ? [...ops] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Loads the session, says ready (or why not), then answers runs until told to dispose. */
+async function serve(): Promise<void> {
+  let runner: OnnxRunner;
+  const started = performance.now();
+  try {
+    runner = await OnnxRunner.load({ ...init, providers: new ProviderSelector(init.providers) });
+  } catch (err) {
+    port.postMessage({ id: 0, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
+    port.close();
     return;
   }
-  runner.run(msg.feeds, msg.rows).then(
-    (outputs) => {
-      // ORT's own output buffers, given away; a view of a larger buffer is copied first.
-      const own = outputs.map(ownTensor);
-      port.postMessage({ id: msg.id, outputs: own } satisfies WorkerReply, transferList(own));
-    },
-    (err: unknown) => port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
-  );
-});
+  const ready: WorkerReady = { inputs: runner.inputs, outputs: runner.outputs, loadMs: performance.now() - started };
+  if (init.scanOps) ready.ops = scan(init.model);
+  port.postMessage({ id: 0, ready } satisfies WorkerReply);
+
+  port.on('message', (msg: WorkerRequest) => {
+    if ('dispose' in msg) {
+      void runner.dispose().finally(() => port.close());
+      return;
+    }
+    const start = performance.now();
+    runner.run(msg.feeds, msg.rows).then(
+      (outputs) => {
+        const ms = performance.now() - start;
+        // ORT's own output buffers, given away; a view of a larger buffer is copied first.
+        const own = outputs.map(ownTensor);
+        port.postMessage({ id: msg.id, outputs: own, ms } satisfies WorkerReply, transferList(own));
+      },
+      (err: unknown) => port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
+    );
+  });
+}
+
+await serve();

@@ -47,6 +47,8 @@ export function servingChain(metrics: ServiceMetrics, limits: QueueLimits): Runn
         maxQueue: limits.maxQueue,
         timeoutMs: limits.timeoutMs,
         observer: metrics.queueObserver(v.name, v.version),
+        // Off the event loop a timer can fire mid-run: 504 at the deadline (API.md §15).
+        watchDeadlines: v.placement !== 'main',
       }),
   );
 }

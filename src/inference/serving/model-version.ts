@@ -12,7 +12,7 @@ import type { Logger } from '../../logger.js';
 import { ajv } from '../../validation/ajv.js';
 import type { ProviderSelector } from '../runtime/execution-providers.js';
 import {
-  batchingOf, classifierSpec, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, featureSchema, runnerOf,
+  batchingOf, classifierSpec, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, featureSchema,
   type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
 import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
@@ -24,6 +24,9 @@ import { outputWidth } from '../prediction/tensor.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
 import { MODEL_JSON_MISSING } from './repository.js';
 import { warmUpFeeds } from './tensor-warm-up.js';
+import { DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
+import { placeRunner, type Placement } from '../runtime/runner-placement.js';
+import { beforeDeadline } from '../runtime/deadline.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
@@ -33,7 +36,15 @@ export interface LoadOptions {
   logger: Logger;
   /** Wraps the ONNX runner (dynamic batching, worker threads). */
   wrapRunner?: (runner: ModelRunner, version: ModelVersion) => ModelRunner;
+  /** MODEL_WARMUP_TIMEOUT_MS: longest the first load and warm-up may take [30000]. */
+  warmUpTimeoutMs?: number;
+  /** INFERENCE_TIMEOUT_MS: a run in a child process past it is stopped (nobody waits for it any more). */
+  inferenceTimeoutMs?: number;
 }
+
+export const DEFAULT_WARMUP_TIMEOUT_MS = 30_000;
+/** How long after INFERENCE_TIMEOUT_MS a run in a child process is stopped. */
+const STUCK_RUN_GRACE_MS = 100;
 
 /** A reason safe to show in the API (no paths, no library messages); details go to the log. */
 class LoadFailure extends Error {}
@@ -58,6 +69,8 @@ export class ModelVersion {
   /** What the graph allows (API.md §14): every input's first dimension dynamic, and the warm-up answered its rows. */
   graphBatchable = false;
   validateFeatures: ValidateFunction | undefined;
+  /** Where the runner runs once ready: the main thread, a worker thread or a child process. */
+  placement: Placement | undefined;
 
   constructor(
     readonly name: string,
@@ -129,39 +142,55 @@ export class ModelVersion {
   async load(options: LoadOptions, configError?: string, bytes?: Uint8Array): Promise<this> {
     const log = options.logger.child({ model: this.name, version: this.version });
     let runner: ModelRunner | undefined;
+    const warmUpTimeoutMs = options.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;
+    const tooSlow = () => new LoadFailure(`its warm-up exceeded MODEL_WARMUP_TIMEOUT_MS (${warmUpTimeoutMs} ms)`);
     try {
       // derived config: replaced when derive-config lands (a model without model.json serves its own tensors through /v2).
       const tensorModel = !this.config && configError === MODEL_JSON_MISSING;
       if (!this.config && !tensorModel) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       await this.checkExternalData(log, bytes);
-      const kind = this.config ? runnerOf(this.config) : 'main';
-      try {
-        runner = await (kind === 'worker' ? WorkerRunner : OnnxRunner).load({
-          model: bytes ?? this.modelPath,
-          intraOpThreads: options.intraOpThreads,
-          providers: options.providers,
-        });
-      } catch (err) {
+      const runnerOptions = { model: bytes ?? this.modelPath, intraOpThreads: options.intraOpThreads, providers: options.providers };
+      // First in a child process, whatever the model: nothing it does there can hold the event loop (API.md §15).
+      const readyBy = performance.now() + warmUpTimeoutMs;
+      const probe = await ProcessRunner.load(runnerOptions, { readyBy, scanOps: true }).catch((err: unknown) => {
         if (err instanceof StartupError) throw err;
+        if (err instanceof DeadlineExceeded) throw tooSlow();
         log.error({ err }, 'ONNX Runtime could not load model.onnx');
         throw new LoadFailure(NOT_ONNX);
-      }
-      if (tensorModel) {
-        await this.warmUpTensors(runner, log);
-      } else {
-        this.checkGraph(runner);
+      });
+      runner = probe;
+      if (!tensorModel) {
+        this.checkGraph(probe);
         this.validateFeatures = ajv.compile(this.featureSchema!);
-        await this.warmUp(runner);
+      }
+      const warm = (r: ModelRunner) => (tensorModel ? this.warmUpTensors(r, log) : this.warmUp(r));
+      const runMs = await beforeDeadline(warm(probe), readyBy, () => probe.kill()).catch((err: unknown) => {
+        throw err instanceof DeadlineExceeded ? tooSlow() : err;
+      });
+      const { placement, why } = placeRunner(this.config?.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
+      if (placement === 'process') {
+        // A little after the requests' own deadline, so that they get their 504 first, never the kill's error.
+        if (options.inferenceTimeoutMs !== undefined) probe.maxRunMs = options.inferenceTimeoutMs + STUCK_RUN_GRACE_MS;
+      } else {
+        runner = undefined;
+        // Released in the background: the new runner needs nothing from it.
+        void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
+        runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
+        await warm(runner);
       }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
         await runner.dispose();
         return this;
       }
+      this.placement = placement;
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
-      log.info({ execution_provider: runner.executionProvider, runner: kind }, 'model version ready');
+      log.info({
+        execution_provider: runner.executionProvider, runner: placement, placed_because: why,
+        probe_load_ms: Math.round(probe.loadMs * 10) / 10, probe_run_ms: Math.round(runMs * 10) / 10,
+      }, 'model version ready');
     } catch (err) {
       if (err instanceof StartupError) throw err;
       await runner?.dispose().catch(() => undefined);
@@ -218,11 +247,15 @@ export class ModelVersion {
   /**
    * One run on a row of baselines: the first run is slow, and it proves the
    * output's shape. A padded run, so every output must answer its rows: a
-   * model with named features is batchable (its input is `[N, F]`).
+   * model with named features is batchable (its input is `[N, F]`). In the
+   * child process, then one more row and one full batch (max_batch_size
+   * rows, the largest run a request can cause), timed: resolves with the
+   * slower of the two (ms), 0 elsewhere.
    */
-  private async warmUp(runner: ModelRunner): Promise<void> {
+  private async warmUp(runner: ModelRunner): Promise<number> {
     const row = new Float32Array(this.config!.features.map(warmUpValue));
-    const outputs = await runner.run([{ datatype: 'FP32', dims: [1, row.length], data: row }], 1);
+    const feed = (data: Float32Array, rows: number) => [{ datatype: 'FP32', dims: [rows, row.length], data }];
+    const outputs = await runner.run(feed(row, 1), 1);
     this.graphBatchable = isBatchable(runner.inputs, outputs, 1);
     const width = outputWidth(outputs[this.outputIndex]!, 1);
     const labels = this.classifier?.labels.length;
@@ -235,6 +268,13 @@ export class ModelVersion {
       );
     }
     this.outputWidth = width;
+    if (!(runner instanceof ProcessRunner)) return 0;
+    const one = await runner.timedRun(feed(row, 1), 1);
+    const rows = this.batching!.max_batch_size;
+    const batch = new Float32Array(rows * row.length);
+    for (let r = 0; r < rows; r++) batch.set(row, r * row.length);
+    const full = await runner.timedRun(feed(batch, rows), rows);
+    return Math.max(one.ms, full.ms);
   }
 
   /**
@@ -242,8 +282,9 @@ export class ModelVersion {
    * own tensors: every input and output a tensor of a served datatype, then
    * the warm-up of API.md §14 (zero-filled, 2 rows), which decides whether
    * it is batchable; a failed warm-up leaves it ready but not batchable.
+   * Resolves with the run's time in the child process (ms), 0 elsewhere.
    */
-  private async warmUpTensors(runner: ModelRunner, log: Logger): Promise<void> {
+  private async warmUpTensors(runner: ModelRunner, log: Logger): Promise<number> {
     for (const t of runner.inputs) {
       if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`input '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
     }
@@ -251,9 +292,16 @@ export class ModelVersion {
       if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`output '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
     }
     try {
-      this.graphBatchable = isBatchable(runner.inputs, await runner.run(warmUpFeeds(runner.inputs), AS_SENT));
+      const feeds = warmUpFeeds(runner.inputs);
+      const { outputs, ms } = runner instanceof ProcessRunner
+        ? await runner.timedRun(feeds, AS_SENT)
+        : { outputs: await runner.run(feeds, AS_SENT), ms: 0 };
+      this.graphBatchable = isBatchable(runner.inputs, outputs);
+      return ms;
     } catch (err) {
+      if (err instanceof DeadlineExceeded) throw err;
       log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
+      return 0;
     }
   }
 
