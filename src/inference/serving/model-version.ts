@@ -270,7 +270,8 @@ export class ModelVersion {
     this.outputWidth = width;
     if (!(runner instanceof ProcessRunner)) return 0;
     const one = await runner.timedRun(feed(row, 1), 1);
-    const rows = this.batching!.max_batch_size;
+    // Batching off (0): a request still runs as one, so the timed run is a full default batch.
+    const rows = this.batching!.max_batch_size || DEFAULT_MAX_BATCH_SIZE;
     const batch = new Float32Array(rows * row.length);
     for (let r = 0; r < rows; r++) batch.set(row, r * row.length);
     const full = await runner.timedRun(feed(batch, rows), rows);
