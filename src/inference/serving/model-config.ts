@@ -84,7 +84,6 @@ function todaysRuntimeProblems(config: ModelConfig): string[] {
   const problems = config.features.flatMap((f, i) =>
     (f.type === 'number' || f.type === 'integer') && (f.baseline === undefined || typeof f.baseline === 'number')
       ? [] : [`/features/${i} must be a number or integer feature with a numeric baseline ${until}`]);
-  if (config.batching?.max_batch_size === 0) problems.push(`/batching/max_batch_size must be at least 1 ${until}`);
   return problems;
 }
 
