@@ -9,6 +9,8 @@ const STATUS_OF: Partial<Record<ErrorCode, status>> = {
   INVALID_JSON: status.INVALID_ARGUMENT,
   BAD_REQUEST: status.INVALID_ARGUMENT,
   VALIDATION_ERROR: status.INVALID_ARGUMENT,
+  // A tensor model on an /api/v1 predict route (API.md §14); the OIP itself never raises it.
+  UNSUPPORTED_MODEL: status.FAILED_PRECONDITION,
   BATCH_TOO_LARGE: status.INVALID_ARGUMENT,
   // A message over the size limit, as grpc-js itself answers one (an answer over the send limit: answer-size.ts).
   PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
