@@ -212,8 +212,8 @@ export class ModelVersion {
         // Released in the background: the new runner needs nothing from it.
         void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
         runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
-        // Its first run is the slow one: taken here, not by a request.
-        await this.warmUpRun(runner, serving, log);
+        // Its first run is the slow one: taken here, not by a request (a warm-up that failed in the probe is not retried: logged once).
+        if (shapes) await this.warmUpRun(runner, serving, log);
       }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
