@@ -252,6 +252,23 @@ describe('PUT /api/v1/models/{name}/versions/{version} of a bare file', () => {
   });
 });
 
+describe('hot reload of a bare model', () => {
+  it('picks up <name>/<version>/model.onnx alone, then a model.json written beside it', async () => {
+    const poll = () => t.service.watcher.poll();
+    bare('dropped-in', encodeModel(torchMlpSpec()));
+    await poll();
+    await poll();
+    const r = await t.call('GET', '/v2/models/dropped-in/config');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.task, 'tensor');
+    assert.equal(r.body.batching.dynamic, true);
+    writeFileSync(at('dropped-in', 'model.json'), JSON.stringify({ batching: { max_batch_size: 0 } }));
+    await poll();
+    await poll();
+    assert.equal((await t.call('GET', '/v2/models/dropped-in/config')).body.batching.dynamic, false);
+  });
+});
+
 describe('the shipped model beside them', () => {
   it('keeps its feature schema, labels and main-thread placement', async () => {
     const v = t.service.registry.resolve('iris');
