@@ -127,7 +127,11 @@ describe('a repository of bare converter-shaped models', () => {
     assert.deepEqual(Object.keys(d.features.properties), ['color', 'size', 'weight']);
     const torch = (await t.call('GET', '/api/v1/models/torch-mlp')).body.data;
     assert.equal(torch.task, 'tensor');
+    assert.equal(torch.features, null);
     assert.equal('labels' in torch, false);
+    assert.equal(t.service.registry.resolve('torch-mlp').validateFeatures, undefined);
+    // Declared [1]: a tensor model until the warm-up showed [N] rows; then a regression with features.
+    assert.ok(t.service.registry.resolve('declared-one-really-n').validateFeatures);
     const one = (await t.call('GET', '/api/v1/models/declared-one-really-n')).body.data;
     assert.equal(one.task, 'regression');
     assert.deepEqual(one.features, { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number' } });

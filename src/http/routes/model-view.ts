@@ -4,7 +4,7 @@
  * force (ModelVersion.serving), never from the graph or model.json again.
  */
 import type { TensorInfo } from '../../inference/runtime/model-runner.js';
-import type { ModelVersion } from '../../inference/serving/model-version.js';
+import { featuresOf, type ModelVersion } from '../../inference/serving/model-version.js';
 import type { ModelEntry } from '../../inference/serving/registry.js';
 import { MODEL_JSON_MISSING } from '../../inference/serving/repository.js';
 
@@ -48,7 +48,7 @@ export function modelDetail(entry: ModelEntry, v: ModelVersion | undefined, vers
   // A removed ZipMap's output carries its labels (API.md §14); the rest are shown as the graph has them.
   const zipMaps = new Set(serving?.rewrites.map((r) => r.output));
   detail.outputs = (serving?.outputs ?? v?.outputs ?? []).map((t) => (zipMaps.has(t.name) ? t : tensorOf(t)));
-  detail.features = serving?.featureSchema ?? null;
+  detail.features = (serving && featuresOf(serving)) ?? null;
   const classifier = serving?.classification;
   if (classifier) {
     detail.labels = classifier.labels;

@@ -60,6 +60,15 @@ function rowWidth(shape: readonly number[] | undefined): number {
   return width > 0 ? width : 0;
 }
 
+/**
+ * The schema a `features` value must satisfy on /api/v1, or undefined for a
+ * tensor model: one whose inputs fit no layout, or whose outputs fit no task
+ * (API.md §14: served through /v2 only), as the warm-up settled it.
+ */
+export function featuresOf(serving: ServingConfig): Record<string, unknown> | undefined {
+  return serving.task === 'tensor' ? undefined : serving.featureSchema;
+}
+
 export class ModelVersion {
   state: ModelState = 'loading';
   /** Why the version failed, in words safe to show to callers. */
@@ -76,7 +85,7 @@ export class ModelVersion {
    * (withSettings). Undefined until the version is ready.
    */
   serving: ServingConfig | undefined;
-  /** Compiled once from `serving.featureSchema` at load; undefined for a tensor model. */
+  /** Compiled once at load from `serving.featureSchema` (settled); undefined for a tensor model (task 'tensor'). */
   validateFeatures: ValidateFunction | undefined;
   /** Size and modification time of model.onnx as loaded (hot reload compares it with the disk). */
   stamp: string | undefined;
@@ -100,9 +109,9 @@ export class ModelVersion {
     return this.serving?.features.map((f) => f.name) ?? [];
   }
 
-  /** @deprecated use serving.featureSchema. */
+  /** @deprecated use serving.featureSchema (and serving.task). */
   get featureSchema(): Record<string, unknown> | undefined {
-    return this.serving?.featureSchema;
+    return this.serving && featuresOf(this.serving);
   }
 
   /** @deprecated use serving.classification. Labels, threshold and confidence cut-offs. */
@@ -198,11 +207,11 @@ export class ModelVersion {
       const derived = probe.derived!;
       // ONNX Runtime serves the rewritten graph (a ZipMap removed); the file on disk is unchanged (API.md §14).
       const runnerOptions = { ...probeOptions, model: derived.rewritten ?? source };
-      const validateFeatures = derived.config.featureSchema ? ajv.compile(derived.config.featureSchema) : undefined;
       const { serving, shapes, runMs } = await beforeDeadline(this.warmUpProbe(probe, derived.config, log), readyBy, () => probe.kill())
         .catch((err: unknown) => {
           throw err instanceof DeadlineExceeded ? tooSlow() : err;
         });
+      const validateFeatures = featuresOf(serving) ? ajv.compile(featuresOf(serving)!) : undefined;
       const { placement, why } = placeRunner(serving.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
       if (placement === 'process') {
         // A little after the requests' own deadline, so that they get their 504 first, never the kill's error.
