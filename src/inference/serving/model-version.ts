@@ -5,6 +5,7 @@
  * run, and only then count as `ready`.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { ValidateFunction } from 'ajv';
 import type { ExecutionProvider } from '../../config.js';
 import { StartupError } from '../../errors.js';
@@ -16,14 +17,15 @@ import {
   type ClassifierSpec, type ModelConfig,
 } from './model-config.js';
 import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
-import { isBatchable } from '../runtime/batchable.js';
-import { DATATYPES } from '../runtime/datatypes.js';
 import { OnnxRunner } from '../runtime/onnx-runner.js';
 import { AS_SENT, type ModelRunner, type TensorInfo } from '../runtime/model-runner.js';
 import { outputWidth } from '../prediction/tensor.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
 import { MODEL_JSON_MISSING } from './repository.js';
-import { warmUpFeeds } from './tensor-warm-up.js';
+import { warmUpTensors } from './tensor-warm-up.js';
+import { configFromOnnx } from './derive/derive-config.js';
+import { settleByWarmUp } from './derive/settle-by-warm-up.js';
+import { withSettings, type ServingConfig } from './derive/serving-config.js';
 import { DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
 import { placeRunner, type Placement } from '../runtime/runner-placement.js';
 import { beforeDeadline } from '../runtime/deadline.js';
@@ -56,18 +58,31 @@ export class ModelVersion {
   /** Why the version failed, in words safe to show to callers. */
   reason: string | undefined;
   runner: ModelRunner | undefined;
+  /**
+   * The configuration this version is served with (API.md §14, STYLE.md
+   * habit 12): derived from the ONNX graph as ONNX Runtime loads it (a
+   * removed ZipMap listed in `rewrites`), with model.json's members over it,
+   * for every version, with or without model.json. Set during load(); once
+   * `state` is 'ready' it is settled by the warm-up run (`batchable`,
+   * regression candidates resolved, probabilities width checked). A PATCH
+   * or a changed model.json replaces it with new serving settings
+   * (withSettings). Undefined before load() and when the version failed
+   * before its graph was read.
+   */
+  serving: ServingConfig | undefined;
+  /** @deprecated use serving.features */
   readonly featureNames: readonly string[];
+  /** @deprecated use serving.featureSchema */
   readonly featureSchema: Record<string, unknown> | undefined;
-  /** Labels, threshold and confidence cut-offs; replaced by applySettings (PATCH). */
+  /** @deprecated use serving.classification. Labels, threshold and confidence cut-offs; replaced by applySettings (PATCH). */
   classifier: ClassifierSpec | undefined;
   /** Size and modification time of model.onnx as loaded (hot reload compares it with the disk). */
   stamp: string | undefined;
-  /** Columns of the output tensor per row, known after warm-up. */
+  /** @deprecated use serving (classification.probabilities / prediction, by name). Columns of the output tensor per row, known after warm-up. */
   outputWidth = 0;
-  /** Position of the configured output (probabilities or prediction) among the runner's outputs. */
+  /** @deprecated use serving (classification.probabilities / prediction, by name). Position of the configured output among the runner's outputs. */
   outputIndex = -1;
-  /** What the graph allows (API.md §14): every input's first dimension dynamic, and the warm-up answered its rows. */
-  graphBatchable = false;
+  /** Compiled once from `serving.featureSchema` at load; undefined for a tensor model. */
   validateFeatures: ValidateFunction | undefined;
   /** Where the runner runs once ready: the main thread, a worker thread or a child process. */
   placement: Placement | undefined;
@@ -75,6 +90,7 @@ export class ModelVersion {
   constructor(
     readonly name: string,
     readonly version: string,
+    /** @deprecated use serving. model.json as read (undefined without one). */
     public config: ModelConfig | undefined,
     readonly modelPath: string,
   ) {
@@ -95,8 +111,8 @@ export class ModelVersion {
     return this.runner?.outputs ?? [];
   }
 
-  get batching() {
-    return this.config ? batchingOf(this.config) : undefined;
+  get batching(): { max_batch_size: number; max_delay_ms: number } | undefined {
+    return this.serving?.batching ?? (this.config ? batchingOf(this.config) : undefined);
   }
 
   /** Most rows in one run (model.json's `batching.max_batch_size`; 0: batching off). */
@@ -114,12 +130,15 @@ export class ModelVersion {
    * (runner AS_SENT). Read per request: a PATCH of batching applies at once.
    */
   get batchable(): boolean {
-    return this.graphBatchable && this.maxBatchSize > 0;
+    return this.serving?.batchable ?? false;
   }
 
-  /** Whether the inputs are named features (API.md §14 "Values"): such a model refuses non-finite numbers. */
+  /**
+   * Whether the inputs are named features (API.md §14 "Values": a features
+   * list in model.json, or per-column inputs): such a model refuses non-finite numbers.
+   */
   get namedFeatures(): boolean {
-    return this.config !== undefined;
+    return this.serving !== undefined && this.serving.layout !== 'tensor' && this.serving.namedFeatures;
   }
 
   /**
@@ -150,7 +169,13 @@ export class ModelVersion {
       if (!this.config && !tensorModel) throw new LoadFailure(configError ?? 'model.json is invalid');
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       await this.checkExternalData(log, bytes);
-      const runnerOptions = { model: bytes ?? this.modelPath, intraOpThreads: options.intraOpThreads, providers: options.providers };
+      const derived = configFromOnnx(bytes ?? (await readFile(this.modelPath)), this.config);
+      if ('reason' in derived) throw new LoadFailure(derived.reason);
+      let serving = derived.config;
+      this.validateFeatures = serving.featureSchema ? ajv.compile(serving.featureSchema) : undefined;
+      // ONNX Runtime gets the rewritten graph (a ZipMap removed); the file on disk is unchanged (API.md §14).
+      const model = serving.rewrites.length > 0 ? derived.bytes : bytes ?? this.modelPath;
+      const runnerOptions = { model, intraOpThreads: options.intraOpThreads, providers: options.providers };
       // First in a child process, whatever the model: nothing it does there can hold the event loop (API.md §15).
       const readyBy = performance.now() + warmUpTimeoutMs;
       const probe = await ProcessRunner.load(runnerOptions, { readyBy, scanOps: true }).catch((err: unknown) => {
@@ -160,12 +185,17 @@ export class ModelVersion {
         throw new LoadFailure(NOT_ONNX);
       });
       runner = probe;
-      if (!tensorModel) {
-        this.checkGraph(probe);
-        this.validateFeatures = ajv.compile(this.featureSchema!);
-      }
-      const warm = (r: ModelRunner) => (tensorModel ? this.warmUpTensors(r, log) : this.warmUp(r));
-      const runMs = await beforeDeadline(warm(probe), readyBy, () => probe.kill()).catch((err: unknown) => {
+      if (!tensorModel) this.checkGraph(probe);
+      const warm = async (r: ModelRunner, settle: boolean): Promise<number> => {
+        const { shapes, ms } = await this.warmUpRun(r, serving, log);
+        if (settle) {
+          const settled = settleByWarmUp(serving, shapes);
+          if ('reason' in settled) throw new LoadFailure(settled.reason);
+          serving = settled.config;
+        }
+        return tensorModel ? ms : this.warmUp(r);
+      };
+      const runMs = await beforeDeadline(warm(probe, true), readyBy, () => probe.kill()).catch((err: unknown) => {
         throw err instanceof DeadlineExceeded ? tooSlow() : err;
       });
       const { placement, why } = placeRunner(this.config?.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
@@ -177,7 +207,7 @@ export class ModelVersion {
         // Released in the background: the new runner needs nothing from it.
         void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
         runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
-        await warm(runner);
+        await warm(runner, false);
       }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
@@ -185,6 +215,7 @@ export class ModelVersion {
         return this;
       }
       this.placement = placement;
+      this.serving = serving;
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
       log.info({
@@ -256,7 +287,6 @@ export class ModelVersion {
     const row = new Float32Array(this.config!.features.map(warmUpValue));
     const feed = (data: Float32Array, rows: number) => [{ datatype: 'FP32', dims: [rows, row.length], data }];
     const outputs = await runner.run(feed(row, 1), 1);
-    this.graphBatchable = isBatchable(runner.inputs, outputs, 1);
     const width = outputWidth(outputs[this.outputIndex]!, 1);
     const labels = this.classifier?.labels.length;
     const fits = labels === undefined ? width === 1 : width === labels || (width === 1 && labels === 2);
@@ -279,30 +309,23 @@ export class ModelVersion {
   }
 
   /**
-   * derived config: replaced when derive-config lands. A model served on its
-   * own tensors: every input and output a tensor of a served datatype, then
-   * the warm-up of API.md §14 (zero-filled, 2 rows), which decides whether
-   * it is batchable; a failed warm-up leaves it ready but not batchable.
-   * Resolves with the run's time in the child process (ms), 0 elsewhere.
+   * The warm-up run of API.md §14 on `serving`'s inputs (zero-filled, the
+   * first dynamic dimension 2, as sent): the output shapes it answers, by
+   * name, for settleByWarmUp, and how long it took in a child process (ms,
+   * 0 elsewhere). A failed run leaves the version ready (logged once at
+   * warn, `shapes` undefined) unless model.json says `"warmup": "required"`.
    */
-  private async warmUpTensors(runner: ModelRunner, log: Logger): Promise<number> {
-    for (const t of runner.inputs) {
-      if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`input '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
-    }
-    for (const t of runner.outputs) {
-      if (!DATATYPES.has(t.datatype)) throw new LoadFailure(`output '${t.name}' is not a tensor of a served datatype (${t.datatype})`);
-    }
+  private async warmUpRun(runner: ModelRunner, serving: ServingConfig, log: Logger): Promise<{ shapes?: Map<string, readonly number[]>; ms: number }> {
     try {
-      const feeds = warmUpFeeds(runner.inputs);
+      const feeds = warmUpTensors(serving);
       const { outputs, ms } = runner instanceof ProcessRunner
         ? await runner.timedRun(feeds, AS_SENT)
         : { outputs: await runner.run(feeds, AS_SENT), ms: 0 };
-      this.graphBatchable = isBatchable(runner.inputs, outputs);
-      return ms;
+      return { shapes: new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const)), ms };
     } catch (err) {
-      if (err instanceof DeadlineExceeded) throw err;
+      if (err instanceof DeadlineExceeded || serving.warmup === 'required') throw err;
       log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
-      return 0;
+      return { ms: 0 };
     }
   }
 
@@ -310,6 +333,7 @@ export class ModelVersion {
   applySettings(config: ModelConfig): void {
     this.config = config;
     this.classifier = classifierSpec(config);
+    if (this.serving) this.serving = withSettings(this.serving, config);
   }
 
   /**

@@ -1,22 +1,21 @@
 /**
- * The warm-up feeds of a model served on its own tensors (API.md §14
- * "Readiness of a derived model"): zero-filled inputs (empty strings for
- * BYTES), the first dynamic dimension WARM_UP_ROWS and every other dynamic
- * dimension 1.
+ * The warm-up feeds as tensors (API.md §14 "Readiness of a derived model"):
+ * the shapes settle-by-warm-up.ts chooses (the first dynamic dimension 2,
+ * every other 1), zero-filled, empty strings for BYTES.
  */
 import { ARRAY_OF } from '../runtime/datatypes.js';
-import type { TensorInfo, TensorValue } from '../runtime/model-runner.js';
-import { WARM_UP_ROWS } from '../runtime/batchable.js';
+import type { TensorValue } from '../runtime/model-runner.js';
 import { elementCount } from '../runtime/tensor-rows.js';
+import type { ServingConfig } from './derive/serving-config.js';
+import { warmUpFeeds } from './derive/settle-by-warm-up.js';
 
-/** One zero-filled feed per input. */
-export function warmUpFeeds(inputs: readonly TensorInfo[]): TensorValue[] {
-  return inputs.map((input) => {
-    const dims = input.shape.map((d, k) => (d >= 0 ? d : k === 0 ? WARM_UP_ROWS : 1));
-    const count = elementCount(dims);
-    const data = input.datatype === 'BYTES'
+/** One zero-filled feed per input of the configuration, in feed order. */
+export function warmUpTensors(config: ServingConfig): TensorValue[] {
+  return warmUpFeeds(config).map(({ datatype, shape }) => {
+    const count = elementCount(shape);
+    const data = datatype === 'BYTES'
       ? new Array<string>(count).fill('')
-      : new (ARRAY_OF[input.datatype] as new (n: number) => Float32Array)(count);
-    return { datatype: input.datatype, dims, data };
+      : new (ARRAY_OF[datatype] as new (n: number) => Float32Array)(count);
+    return { datatype, dims: shape, data };
   });
 }

@@ -8,7 +8,9 @@
 import type { TensorInfo } from '../../runtime/model-runner.js';
 import type { FeatureType } from './feature-types.js';
 import type { GraphRewrite } from './graph-rewrite.js';
-import type { ClassifierSpec, RunnerKind } from '../model-config.js';
+import {
+  DEFAULT_CONFIDENCE, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, DEFAULT_THRESHOLD, type ClassifierSpec, type RunnerKind,
+} from '../model-config.js';
 
 /** model.json under API.md §14: every member optional, each one overriding what is derived. */
 export interface ModelJson {
@@ -100,9 +102,48 @@ export interface ServingConfig {
   batchCandidate: boolean;
   /** Set by settleByWarmUp: a candidate whose warm-up run answered 2 rows on every output. */
   batchable?: boolean;
+  /**
+   * Set by settleByWarmUp: every input's first dimension is dynamic and the
+   * warm-up run, fed 2 rows, answered 2 rows on every output, whatever
+   * max_batch_size says (a PATCH turning batching back on needs it).
+   */
+  answersRows?: boolean;
   warmup: WarmUpRule;
   runner?: RunnerKind;
   default_version?: string;
+}
+
+/** The serving settings a PATCH or a changed model.json may change without a reload (API.md §11). */
+export type ServingSettings = Pick<ModelJson, 'threshold' | 'confidence' | 'batching' | 'default_version'>;
+
+/**
+ * The configuration with new serving settings (PATCH, hot reload of
+ * model.json): threshold and confidence of a classifier, batching (and so
+ * batchability: max_batch_size 0 turns it off), the pinned version. What the
+ * graph decided (tensors, features, labels) stays.
+ */
+export function withSettings(config: ServingConfig, settings: ServingSettings): ServingConfig {
+  const batching = {
+    max_batch_size: settings.batching?.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE,
+    max_delay_ms: settings.batching?.max_delay_ms ?? DEFAULT_MAX_DELAY_MS,
+  };
+  const batchCandidate = batching.max_batch_size > 0 && config.inputs.length > 0 && config.inputs.every((i) => i.shape[0] === -1);
+  const c = config.classification;
+  const { default_version: _, ...rest } = config;
+  return {
+    ...rest,
+    ...(c && {
+      classification: {
+        ...c,
+        threshold: c.positiveIndex !== undefined ? settings.threshold ?? DEFAULT_THRESHOLD : c.threshold,
+        confidence: settings.confidence ?? DEFAULT_CONFIDENCE,
+      },
+    }),
+    batching,
+    batchCandidate,
+    ...(config.batchable !== undefined && { batchable: batchCandidate && config.answersRows === true }),
+    ...(settings.default_version !== undefined && { default_version: settings.default_version }),
+  };
 }
 
 const tensorView = (t: ServedTensor) =>

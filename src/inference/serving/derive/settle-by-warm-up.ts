@@ -62,5 +62,5 @@ export function settleByWarmUp(config: ServingConfig, shapes: ReadonlyMap<string
   if (settled.task === 'regression' && shapes && width(settled.prediction!) !== undefined && width(settled.prediction!) !== 1) {
     return { reason: `output '${settled.prediction}' has ${width(settled.prediction!)} columns per row, expected 1` };
   }
-  return { config: { ...settled, batchable } };
+  return { config: { ...settled, batchable, answersRows: twoRows } };
 }
