@@ -3,7 +3,6 @@ import type { Request, Response } from 'express';
 import { callerOf } from '../../auth/caller.js';
 import { modelNotFound } from '../../errors.js';
 import type { PredictService } from '../../inference/prediction/predict-service.js';
-import { servingOf } from '../../inference/prediction/serving-of.js';
 import type { JobService } from '../../jobs/job-service.js';
 import { jobLink } from '../../jobs/job-view.js';
 import type { ModelVersion } from '../../inference/serving/model-version.js';
@@ -55,7 +54,7 @@ export function predictRoutes(router: RouteTarget, base: string, service: Predic
         return;
       }
       const { version, data } = await service.predictBatch(req.body, jobs?.syncChecks(req.body));
-      answer(res, version, data, await batchDataJsonInSlices(data, servingOf(version)?.classification?.labels));
+      answer(res, version, data, await batchDataJsonInSlices(data, version.serving?.classification?.labels));
     }],
   });
   route(router, `${base}/predict`, {

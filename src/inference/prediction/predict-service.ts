@@ -18,7 +18,6 @@ import { classificationOf, planOf, unsupportedModel, type PredictPlan } from './
 import { DEFAULT_TOP_K, PredictionCache } from './prediction-cache.js';
 import type { ModelRegistry } from '../serving/registry.js';
 import { AS_SENT } from '../runtime/model-runner.js';
-import { servingOf } from './serving-of.js';
 import type { Classification, Features } from './tensor.js';
 
 export interface PredictOptions {
@@ -275,7 +274,7 @@ export class PredictService {
 
 /** The plan of a resolved version; 422 UNSUPPORTED_MODEL when its inputs are not named features (API.md §14). */
 function planFor(version: ModelVersion): PredictPlan {
-  const serving = servingOf(version);
+  const serving = version.serving;
   if (!serving) throw unsupportedModel(version.name);
   return planOf({ name: version.name, inputs: version.inputs, outputs: version.outputs }, serving);
 }
