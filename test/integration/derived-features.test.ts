@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ZIPMAP_CLASSIFIER_ROWS, zipmapClassifierExpected } from '../fixtures/converter-models.js';
+import { lightgbmProbability, ZIPMAP_CLASSIFIER_ROWS, zipmapClassifierExpected } from '../fixtures/converter-models.js';
 import { mixedScore, writeFeatureModels, type MixedRow } from '../fixtures/feature-models.js';
 import { writeTensorModel } from '../fixtures/tensor-models.js';
 import { waitForJob } from '../helpers/jobs.js';
@@ -20,6 +20,7 @@ const repo = mkdtempSync(join(tmpdir(), 'derived-features-'));
 before(async () => {
   writeTensorModel(repo, 'zipmap-classifier');
   writeTensorModel(repo, 'torch-mlp');
+  writeTensorModel(repo, 'onnxmltools-trees');
   writeFeatureModels(repo);
   t = await startServer({ env: { MODEL_REPOSITORY: repo } });
 });
@@ -60,6 +61,19 @@ describe('/api/v1 on a skl2onnx classifier ending in ZipMap (zipmap-classifier)'
     const th = await predict('zipmap-classifier', ZIPMAP_CLASSIFIER_ROWS[0], { threshold: 0.5 });
     expectError(th, 422, 'VALIDATION_ERROR');
     assert.deepEqual(fields(th), ['/options/threshold']);
+  });
+});
+
+describe('/api/v1 on an onnxmltools LightGBM classifier (one [N, 3] input, int64 labels, ZipMap)', () => {
+  it('takes an array of 3 values and answers labels "0" / "1" with p("1") from the trees', async () => {
+    const rows = [[0, 0, 0], [1, 3, 0.5], [1, 1, 2]];
+    const r = await batch('onnxmltools-trees', rows);
+    assert.equal(r.status, 200, r.text);
+    r.body.data.predictions.forEach((p: { prediction: string; probabilities: Record<string, number> }, i: number) => {
+      const want = lightgbmProbability(rows[i]!);
+      assert.ok(Math.abs(p.probabilities['1']! - want) < 1e-6, `row ${i}: ${p.probabilities['1']} vs ${want}`);
+      assert.equal(p.prediction, Math.fround(want) >= 0.5 ? '1' : '0');
+    });
   });
 });
 
