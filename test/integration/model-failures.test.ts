@@ -48,9 +48,10 @@ describe('a model repository with broken models', () => {
     const reasons: Record<string, RegExp> = {
       corrupt: /could not be loaded/,
       'missing-file': /model\.onnx is missing/,
-      'wrong-input': /no input 'no_such_input'/,
-      'wrong-width': /expected \[-1, 3\]/,
-      'wrong-labels': /expected 4/,
+      // A member that contradicts the graph is named (API.md §14).
+      'wrong-input': /model\.json \/input names 'no_such_input'/,
+      'wrong-width': /model\.json \/features lists 3 features, but input 'features' has 4 columns/,
+      'wrong-labels': /model\.json \/labels lists 4 labels, but output 'probabilities' has 3 columns/,
       'bad-config': /model\.json is invalid/,
     };
     for (const [name, reason] of Object.entries(reasons)) {

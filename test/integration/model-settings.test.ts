@@ -64,6 +64,21 @@ describe('PATCH /api/v1/models/{name}', () => {
     });
   });
 
+  describe('with max_batch_size 0', () => {
+    it('turns batching off: each request runs alone, as sent, and batching comes back with a size', async () => {
+      const r = await patch('house-price', { batching: { max_batch_size: 0 } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.data.batching, { max_batch_size: 0, max_delay_ms: 1 });
+      assert.equal(onDisk('house-price').batching.max_batch_size, 0);
+      const config = await s.t.call('GET', '/v2/models/house-price/config');
+      assert.equal(config.body.batching.dynamic, false);
+      assert.equal((await s.t.call('POST', '/api/v1/models/house-price/predict', { body: { features: SAMPLES['house-price'] } })).status, 200);
+      const on = await patch('house-price', { batching: { max_batch_size: 64 } });
+      assert.equal(on.status, 200, on.text);
+      assert.equal((await s.t.call('GET', '/v2/models/house-price/config')).body.batching.dynamic, true);
+    });
+  });
+
   describe('with an empty object', () => {
     it('answers 200 and s.changes nothing', async () => {
       const before = onDisk('iris');
@@ -80,7 +95,7 @@ describe('PATCH /api/v1/models/{name}', () => {
       ['a threshold above 1', { threshold: 1.5 }, '/threshold'],
       ['a default version that cannot be one', { default_version: 2 }, '/default_version'],
       ['confidence without medium', { confidence: { high: 0.9 } }, '/confidence/medium'],
-      ['a max_batch_size of 0', { batching: { max_batch_size: 0 } }, '/batching/max_batch_size'],
+      ['a negative max_batch_size', { batching: { max_batch_size: -1 } }, '/batching/max_batch_size'],
       ['an unknown batching member', { batching: { size: 2 } }, '/batching/size'],
     ];
     for (const [what, body, field] of cases) {

@@ -76,17 +76,17 @@ describe('PUT /api/v1/models/{name}/versions/{version}', () => {
   });
 
   describe('with a model whose input does not fit the config', () => {
-    it('answers 422 naming the shape', async () => {
+    it('answers 422 naming the model.json member it contradicts, and the shape', async () => {
       const r = await upload('/api/v1/models/loan-approval/versions/5', shippedModel('iris', '1'));
       expectError(r, 422, 'VALIDATION_ERROR');
-      assert.match(r.body.error.message, /shape \[-1, 4\], expected \[-1, 5\]/);
+      assert.match(r.body.error.message, /model\.json \/features lists 5 features, but input 'features' has 4 columns/);
       assert.equal(existsSync(repo.path('loan-approval', '5')), false);
     });
 
     it('answers 422 naming a missing output', async () => {
       const r = await upload('/api/v1/models/iris/versions/2', shippedModel('house-price', '1'));
       expectError(r, 422, 'VALIDATION_ERROR');
-      assert.match(r.body.error.message, /no output 'probabilities'/);
+      assert.match(r.body.error.message, /model\.json \/outputs\/probabilities names 'probabilities', which is not an output of the graph/);
     });
   });
 
@@ -146,8 +146,9 @@ describe('PUT /api/v1/models/{name}/versions/{version}', () => {
     });
   });
 
-  describe('for an unknown model or a path that cannot be a version', () => {
-    for (const path of ['/api/v1/models/nope/versions/1', '/api/v1/models/iris/versions/0', '/api/v1/models/iris/versions/v2', '/api/v1/models/Iris/versions/1']) {
+  // A new (valid) name creates the model: model-derived.test.ts.
+  describe('for a path that cannot be a model name or a version', () => {
+    for (const path of ['/api/v1/models/iris/versions/0', '/api/v1/models/iris/versions/v2', '/api/v1/models/Iris/versions/1']) {
       it(`answers 404 MODEL_NOT_FOUND for ${path}`, async () => {
         expectError(await upload(path, shippedModel('iris', '1')), 404, 'MODEL_NOT_FOUND');
       });

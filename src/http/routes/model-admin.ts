@@ -79,15 +79,15 @@ export function modelAdminRoutes(
     },
     version: {
       PUT: [write, (req: Request, _res: Response, next: NextFunction) => {
-        // An unknown model is a 404 before its upload is read.
-        const { name } = pathOf(req);
-        if (!registry.get(name)) throw modelNotFound(name);
+        // A name or version that cannot be one is a 404 before the upload is read; a new name creates the model (API.md §14).
+        pathOf(req);
         next();
       }, octetBody(options.uploadLimitBytes), async (req: Request, res: Response) => {
         const { name, version } = pathOf(req);
         const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const result = await manager.putVersion(name, version!, bytes);
         const entry = registry.get(name)!;
+        // Created: a new version, of this model or of a new one.
         const location = `/api/v1/models/${encodeURIComponent(name)}/versions/${version}`;
         if (result.created) res.setHeader('Location', location);
         sendSuccess(res, modelDetail(entry, result.version), result.created ? 201 : 200);

@@ -50,6 +50,10 @@ export function oipRouter(plane: DataPlane, guard: Guard, options: OipRouterOpti
     const { name, version } = target(req);
     sendOip(res, plane.modelMetadata(name, version));
   };
+  const config = (req: Request, res: Response) => {
+    const { name, version } = target(req);
+    sendOip(res, plane.modelConfig(name, version));
+  };
   const ready = (req: Request, res: Response) => {
     const { name, version } = target(req);
     const isReady = plane.modelReady(name, version);
@@ -75,6 +79,7 @@ export function oipRouter(plane: DataPlane, guard: Guard, options: OipRouterOpti
   for (const base of ['/models/:name', '/models/:name/versions/:version']) {
     route(router, base, { GET: [read, metadata] });
     route(router, `${base}/ready`, { GET: [read, ready] });
+    route(router, `${base}/config`, { GET: [read, config] });
     route(router, `${base}/infer`, { POST: [predict, body, infer] });
   }
   router.use(function noOipRoute(req: Request) {

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { modelNotFound } from '../../errors.js';
 import type { Lifecycle } from '../../lifecycle.js';
+import { configView } from '../serving/derive/serving-config.js';
 import { AS_SENT, type TensorData, type TensorInfo, type TensorValue } from '../runtime/model-runner.js';
 import { concatRows, sliceRows } from '../runtime/tensor-rows.js';
 import type { ModelVersion } from '../serving/model-version.js';
@@ -101,9 +102,16 @@ export class DataPlane {
       name: v.name,
       versions: this.readyVersions(name),
       platform: PLATFORM,
-      inputs: v.inputs.map(copyInfo),
-      outputs: v.outputs.map(copyInfo),
+      // The served configuration's tensors: a removed ZipMap's output as the FP32 [N, C] it serves (API.md §14).
+      inputs: (v.serving?.inputs ?? v.inputs).map(copyInfo),
+      outputs: (v.serving?.outputs ?? v.outputs).map(copyInfo),
     };
+  }
+
+  /** GET /v2/models/{name}[/versions/{version}]/config: the configuration in force (API.md §14), with name and ready versions. */
+  modelConfig(name: string, version?: string): Record<string, unknown> {
+    const v = this.options.registry.resolve(name, version);
+    return { name: v.name, versions: this.readyVersions(name), ...configView(v.serving!) };
   }
 
   /** Whether (name, version?) is ready; 404 for a model or version that does not exist. */

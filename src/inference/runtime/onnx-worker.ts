@@ -5,11 +5,19 @@
  * (transferred to a thread, serialised to a process). It reports how long the
  * load and each run took, and on request which operators the graph uses:
  * that is what decides where a version serves (runner-placement.ts).
+ *
+ * A probe (a child process, API.md §15) also derives the version's serving
+ * configuration here (derive-config.ts): decoding a possibly huge upload's
+ * protobuf never holds the service's event loop. When the graph is rewritten
+ * (a ZipMap removed), ONNX Runtime loads the rewritten bytes, and they go back
+ * to the service with the configuration.
  */
 import '../../ort-env.js';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ExecutionProvider } from '../../config.js';
+import { configFromOnnx } from '../serving/derive/derive-config.js';
+import type { ModelJson, ServingConfig } from '../serving/derive/serving-config.js';
 import { ProviderSelector } from './execution-providers.js';
 import { graphOps } from './graph-ops.js';
 import { OnnxRunner } from './onnx-runner.js';
@@ -23,6 +31,8 @@ export interface WorkerInit {
   providers: ExecutionProvider[];
   /** Report the graph's operators in the ready message (a probe). */
   scanOps?: boolean;
+  /** Derive the serving configuration from the graph and this model.json (a probe; `json` undefined: none). */
+  derive?: { json: ModelJson | undefined };
 }
 
 /** Main thread → worker. */
@@ -31,6 +41,8 @@ export type WorkerRequest = { id: number; feeds: TensorValue[]; rows: number } |
 /** Worker → main thread. */
 export type WorkerReply =
   | { id: 0; ready: WorkerReady }
+  /** The graph and model.json give no configuration that can serve: the reason, safe to show. */
+  | { id: 0; refused: string }
   | { id: number; outputs: TensorValue[]; ms: number }
   | { id: number; error: string };
 
@@ -41,6 +53,8 @@ export interface WorkerReady {
   loadMs: number;
   /** The graph's operators when `scanOps` was asked; null when the file could not be read. */
   ops?: string[] | null;
+  /** When `derive` was asked: the configuration, and the bytes ONNX Runtime loaded when the graph was rewritten. */
+  derived?: { config: ServingConfig; rewritten?: Uint8Array };
 }
 
 /** The two ends this file can serve: a worker's port, or a child process's IPC channel. */
@@ -85,16 +99,37 @@ function scan(model: string | Uint8Array): string[] | null {
 /** Loads the session, says ready (or why not), then answers runs until told to dispose. */
 async function serve(): Promise<void> {
   let runner: OnnxRunner;
+  let model = init.model;
+  let derived: WorkerReady['derived'];
+  if (init.derive) {
+    let result: ReturnType<typeof configFromOnnx>;
+    try {
+      result = configFromOnnx(typeof model === 'string' ? readFileSync(model) : model, init.derive.json);
+    } catch (err) {
+      port.postMessage({ id: 0, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
+      port.close();
+      return;
+    }
+    if ('reason' in result) {
+      port.postMessage({ id: 0, refused: result.reason } satisfies WorkerReply);
+      port.close();
+      return;
+    }
+    const rewritten = result.config.rewrites.length > 0 ? result.bytes : undefined;
+    if (rewritten) model = rewritten;
+    derived = { config: result.config, ...(rewritten && { rewritten }) };
+  }
   const started = performance.now();
   try {
-    runner = await OnnxRunner.load({ ...init, providers: new ProviderSelector(init.providers) });
+    runner = await OnnxRunner.load({ ...init, model, providers: new ProviderSelector(init.providers) });
   } catch (err) {
     port.postMessage({ id: 0, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
     port.close();
     return;
   }
   const ready: WorkerReady = { inputs: runner.inputs, outputs: runner.outputs, loadMs: performance.now() - started };
-  if (init.scanOps) ready.ops = scan(init.model);
+  if (init.scanOps) ready.ops = scan(model);
+  if (derived) ready.derived = derived;
   port.postMessage({ id: 0, ready } satisfies WorkerReply);
 
   port.on('message', (msg: WorkerRequest) => {

@@ -40,6 +40,9 @@ function childEnv(): NodeJS.ProcessEnv {
 /** The load and warm-up took longer than allowed; the child was killed. */
 export class DeadlineExceeded extends Error {}
 
+/** The child derived no configuration that can serve (derive-config.ts); the message is the reason, safe to show. */
+export class ConfigRefused extends Error {}
+
 interface Pending {
   resolve(reply: { outputs: TensorValue[]; ms: number }): void;
   reject(err: Error): void;
@@ -51,6 +54,8 @@ export interface ProcessRunnerLimits {
   readyBy?: number;
   /** Report the graph's operators (runner-placement.ts). */
   scanOps?: boolean;
+  /** Derive the serving configuration in the child, with this model.json (onnx-worker.ts). */
+  derive?: WorkerInit['derive'];
 }
 
 /** Forks the child, sends its init, and resolves with its ready message; kills it at `readyBy`. */
@@ -73,6 +78,7 @@ async function startChild(init: WorkerInit, readyBy: number | undefined): Promis
       }
       child.send(init);
     });
+    if ('refused' in first) throw new ConfigRefused(first.refused);
     if ('error' in first || !('ready' in first)) throw new Error('error' in first ? first.error : 'the inference process did not start');
     return { child, ready: first.ready };
   } catch (err) {
@@ -115,6 +121,11 @@ export class ProcessRunner implements ModelRunner {
   get loadMs(): number {
     return this.ready.loadMs;
   }
+  /** The configuration the child derived (when asked with `derive`), and the rewritten bytes it loaded. */
+  get derived(): WorkerReady['derived'] {
+    return this.ready.derived;
+  }
+
   /** The graph's operators (when asked with scanOps); undefined when unreadable or not asked. */
   get ops(): ReadonlySet<string> | undefined {
     return this.ready.ops ? new Set(this.ready.ops) : undefined;
@@ -122,13 +133,18 @@ export class ProcessRunner implements ModelRunner {
 
   /** Starts a child and its session on the first usable provider (the same choice as OnnxRunner.load). */
   static async load(options: OnnxRunnerOptions, limits: ProcessRunnerLimits = {}): Promise<ProcessRunner> {
-    const base = { model: options.model, intraOpThreads: options.intraOpThreads, scanOps: limits.scanOps ?? false };
+    const base = {
+      model: options.model, intraOpThreads: options.intraOpThreads, scanOps: limits.scanOps ?? false,
+      ...(limits.derive && { derive: limits.derive }),
+    };
     const { value, provider } = await options.providers.create(async (providers) => {
       const init: WorkerInit = { ...base, providers };
       return { ...(await startChild(init, limits.readyBy)), init };
     });
-    // A restart needs neither the operators nor a second scan.
-    return new ProcessRunner(value.child, provider, value.ready, { ...value.init, providers: [provider], scanOps: false });
+    // A restart needs neither the operators nor a second derivation: it loads what the first child loaded.
+    const { derive: _, ...restart } = value.init;
+    const model = value.ready.derived?.rewritten ?? value.init.model;
+    return new ProcessRunner(value.child, provider, value.ready, { ...restart, model, providers: [provider], scanOps: false });
   }
 
   private adopt(child: ChildProcess): void {

@@ -20,7 +20,7 @@ import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
 import type { ModelRegistry } from './registry.js';
 import { fileStamp } from './repository-writer.js';
-import { MODEL_NAME, readModelConfig, scanModel, scanVersions } from './repository.js';
+import { MODEL_JSON_MISSING, MODEL_NAME, readModelConfig, scanModel, scanVersions } from './repository.js';
 
 const isDir = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
@@ -151,17 +151,19 @@ export class RepositoryWatcher {
   private applyConfig(name: string): void {
     const entry = this.registry.get(name);
     const { config, error } = readModelConfig(join(this.registry.root, name));
-    if (!entry?.config) return;
+    if (!entry || (!entry.config && error === MODEL_JSON_MISSING)) return;
     if (!config || error || checkModelConfig(config).length > 0) {
       this.logger.error({ model: name, reason: error }, 'hot reload: changed model.json refused; the loaded one stays');
       return;
     }
-    const differs = (k: keyof ModelConfig) => canonical(config[k]) !== canonical(entry.config![k]);
+    // A model served from its derived configuration may get a model.json (API.md §14).
+    const current = entry.config ?? ({} as ModelConfig);
+    const differs = (k: keyof ModelConfig) => canonical(config[k]) !== canonical(current[k]);
     if (!SETTINGS_KEYS.some(differs)) return;
     if (SHAPE_KEYS.some(differs)) {
       this.logger.warn({ model: name }, 'hot reload: model.json changed its inputs or outputs; restart to apply (serving settings applied)');
     }
-    const settings: ModelConfig = { ...entry.config };
+    const settings: ModelConfig = { ...current };
     for (const key of SETTINGS_KEYS) {
       if (config[key] === undefined) delete settings[key];
       else (settings as unknown as Record<string, unknown>)[key] = config[key];

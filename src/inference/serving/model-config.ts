@@ -1,7 +1,10 @@
 /**
- * A model's config (models/<name>/model.json, checked against
- * schemas/model-config.schema.json) and what the service derives from it once
- * per model version: the feature schema and the classifier settings.
+ * A model's model.json (models/<name>/model.json, checked against
+ * schemas/model-config.schema.json): every member optional under API.md §14,
+ * each overriding what derive-config.ts reads from the graph; and the
+ * defaults both share. featureSchema and classifierSpec are today's form of
+ * a complete model.json (derive-config-shipped.test.ts proves the derived
+ * configuration equal to them for the shipped models).
  */
 import { schemaValidator } from '../../validation/ajv.js';
 
@@ -27,7 +30,7 @@ export interface ModelConfig {
   threshold?: number;
   confidence?: { high: number; medium: number };
   batching?: { max_batch_size?: number; max_delay_ms?: number };
-  /** Where session.run() runs: on the main thread or in a worker thread (see runnerOf). */
+  /** Where session.run() runs: on the main thread or in a worker thread (else placed by runner-placement.ts). */
   runner?: RunnerKind;
   default_version?: string;
 }
@@ -46,21 +49,17 @@ export function checkModelConfig(value: unknown): string[] {
     return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
   }
   const config = value;
-  const problems: string[] = todaysRuntimeProblems(config);
-  if (problems.length > 0) return problems;
-  const names = config.features.map((f) => f.name);
+  const problems: string[] = [];
+  // Every member is optional (API.md §14); what contradicts the graph is derive-config.ts's to say.
+  const names = (config.features ?? []).map((f) => f.name);
   if (new Set(names).size !== names.length) problems.push('/features has duplicate names');
-  if (config.task === 'classification') {
-    if (!config.outputs.probabilities) problems.push('/outputs/probabilities is required for classification');
-    if (!config.labels) problems.push('/labels is required for classification');
-    if (config.positive_label !== undefined && !config.labels?.includes(config.positive_label)) {
-      problems.push('/positive_label must be one of /labels');
-    }
-    if (config.labels && config.labels.length > 2 && config.threshold !== undefined) {
-      problems.push('/threshold only applies to binary classifiers');
-    }
-  } else {
-    if (!config.outputs.prediction) problems.push('/outputs/prediction is required for regression');
+  if (config.labels && config.positive_label !== undefined && !config.labels.includes(config.positive_label)) {
+    problems.push('/positive_label must be one of /labels');
+  }
+  if (config.labels && config.labels.length > 2 && config.threshold !== undefined) {
+    problems.push('/threshold only applies to binary classifiers');
+  }
+  if (config.task === 'regression') {
     for (const key of ['labels', 'positive_label', 'threshold', 'confidence'] as const) {
       if (config[key] !== undefined) problems.push(`/${key} does not apply to regression`);
     }
@@ -68,22 +67,6 @@ export function checkModelConfig(value: unknown): string[] {
   if (config.confidence && config.confidence.medium > config.confidence.high) {
     problems.push('/confidence/medium must be <= /confidence/high');
   }
-  return problems;
-}
-
-/**
- * The schema makes every member optional (API.md §14, derive-config.ts), but
- * until the runtime serves the derived configuration it still needs
- * model.json's form before §14: these members, numeric features and
- * baselines, batching on. Remove when the derived configuration serves.
- */
-function todaysRuntimeProblems(config: ModelConfig): string[] {
-  const until = '(until models are served from their derived configuration, issue 17)';
-  const missing = (['task', 'input', 'outputs', 'features'] as const).filter((k) => config[k] === undefined);
-  if (missing.length > 0) return missing.map((k) => `/${k} is required ${until}`);
-  const problems = config.features.flatMap((f, i) =>
-    (f.type === 'number' || f.type === 'integer') && (f.baseline === undefined || typeof f.baseline === 'number')
-      ? [] : [`/features/${i} must be a number or integer feature with a numeric baseline ${until}`]);
   return problems;
 }
 
@@ -133,9 +116,4 @@ export function batchingOf(config: ModelConfig): { max_batch_size: number; max_d
     max_batch_size: config.batching?.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE,
     max_delay_ms: config.batching?.max_delay_ms ?? DEFAULT_MAX_DELAY_MS,
   };
-}
-
-/** Where a model's session runs: model.json's `runner`, else the main thread. */
-export function runnerOf(config: ModelConfig): RunnerKind {
-  return config.runner ?? 'main';
 }

@@ -3,9 +3,10 @@
  * change serving settings, delete a version or a model. The repository on
  * disk stays the truth: every change is written there (atomically) before it
  * takes effect, so it survives a restart and reaches other replicas that
- * share the volume through hot reload. An upload is loaded, checked against
- * the model's config and warmed from the uploaded bytes first; a refused one
- * changes nothing.
+ * share the volume through hot reload. An upload is loaded, its configuration
+ * derived (with the model's model.json, when it has one, which it must fit)
+ * and warmed from the uploaded bytes first; a refused one changes nothing. A
+ * new name creates the model (API.md §14 Management).
  */
 import { join } from 'node:path';
 import { AppError, modelNotFound, validationError } from '../../errors.js';
@@ -14,6 +15,7 @@ import { schemaValidator } from '../../validation/ajv.js';
 import { DetailCollector } from '../../validation/details.js';
 import { checkModelConfig, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
+import { MODEL_JSON_MISSING } from './repository.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { applySettings, patchedConfig, settingsProblems, type ModelSettingsPatch } from './model-settings.js';
 import { fileStamp, removeDirectory, writeModelConfig, writeVersion } from './repository-writer.js';
@@ -36,11 +38,12 @@ export class ModelManager {
     return entry;
   }
 
-  private configOf(entry: ModelEntry): ModelConfig {
-    if (!entry.config) {
-      throw new AppError('CONFLICT', `Model '${entry.name}' has no valid model.json (${entry.configError ?? 'invalid'}); fix it in the repository first`);
+  /** The model's model.json; `{}` when it has none (API.md §14: every member optional). */
+  private configOf(entry: ModelEntry | undefined): ModelConfig | undefined {
+    if (entry?.configError !== undefined && entry.configError !== MODEL_JSON_MISSING) {
+      throw new AppError('CONFLICT', `Model '${entry.name}' has no valid model.json (${entry.configError}); fix it in the repository first`);
     }
-    return entry.config;
+    return entry?.config;
   }
 
   /** The repository could not be written (read-only volume, permissions): logged here, masked for the caller. */
@@ -53,11 +56,14 @@ export class ModelManager {
     return join(this.registry.root, name);
   }
 
-  /** PUT …/versions/{version}: load and warm `bytes`, store them, swap them in. `created` when the version is new. */
+  /**
+   * PUT …/versions/{version}: load and warm `bytes`, store them, swap them
+   * in; a new name creates the model. `created` when the version is new.
+   */
   async putVersion(name: string, version: string, bytes: Uint8Array): Promise<{ created: boolean; version: ModelVersion }> {
     return this.registry.exclusive(name, async () => {
-      const entry = this.entry(name);
-      const config = this.configOf(entry);
+      const existing = this.registry.get(name);
+      const config = this.configOf(existing);
       if (bytes.length === 0) throw refused('the file is empty');
       const candidate = new ModelVersion(name, version, config, join(this.dir(name), version, 'model.onnx'));
       await candidate.load(this.registry.options, undefined, bytes);
@@ -69,6 +75,7 @@ export class ModelManager {
         throw this.unwritable(err, name);
       }
       candidate.stamp = await fileStamp(candidate.modelPath);
+      const entry = existing ?? this.registry.create(name);
       const replaced = this.registry.install(entry, candidate);
       this.logger.info({ model: name, version, bytes: bytes.length, replaced }, 'model version uploaded and serving');
       return { created: !replaced, version: candidate };
@@ -84,9 +91,11 @@ export class ModelManager {
       throw validationError(details.details, details.total);
     }
     return this.registry.exclusive(name, async () => {
-      const config = this.configOf(entry);
+      // Without model.json, the one written holds only the patched members (the graph says the rest).
+      // (ModelConfig still types today's complete form for the /api/v1 code that reads it; see model-config.ts.)
+      const config = this.configOf(entry) ?? ({} as ModelConfig);
       const patch = body as ModelSettingsPatch;
-      for (const d of settingsProblems(entry, config, patch)) details.add(d);
+      for (const d of settingsProblems(entry, patch)) details.add(d);
       if (!details.empty) throw validationError(details.details, details.total);
 
       const next = patchedConfig(config, patch);

@@ -5,6 +5,7 @@
  */
 import type { ErrorDetail } from '../../errors.js';
 import type { ModelConfig } from './model-config.js';
+import { MODEL_JSON_MISSING } from './repository.js';
 import type { ModelEntry } from './registry.js';
 
 /** The body of PATCH /api/v1/models/{name} (schemas/model-patch-request.schema.json). */
@@ -16,9 +17,13 @@ export interface ModelSettingsPatch {
 }
 
 /** The rules of a patch that depend on the model, as validation details. */
-export function settingsProblems(entry: ModelEntry, config: ModelConfig, patch: ModelSettingsPatch): ErrorDetail[] {
+export function settingsProblems(entry: ModelEntry, patch: ModelSettingsPatch): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const binary = config.task === 'classification' && config.labels?.length === 2;
+  // What the configuration in force says (derived, or model.json's), else model.json alone (no version ready).
+  const serving = entry.representative()?.serving;
+  const config = entry.config;
+  const classifier = serving ? serving.task === 'classification' : config?.task === 'classification' || config?.labels !== undefined;
+  const binary = serving ? serving.classification?.positiveIndex !== undefined : config?.labels?.length === 2;
   if (typeof patch.default_version === 'string' && !entry.versions.has(patch.default_version)) {
     problems.push({ field: '/default_version', message: 'is not a version of this model', received: patch.default_version });
   }
@@ -26,7 +31,7 @@ export function settingsProblems(entry: ModelEntry, config: ModelConfig, patch: 
     problems.push({ field: '/threshold', message: 'applies only to binary classifiers', received: patch.threshold });
   }
   if (patch.confidence !== undefined) {
-    if (config.task !== 'classification') {
+    if (!classifier) {
       problems.push({ field: '/confidence', message: 'applies only to classifiers', received: patch.confidence });
     } else if (patch.confidence.medium > patch.confidence.high) {
       problems.push({ field: '/confidence/medium', message: 'must be <= /confidence/high', received: patch.confidence.medium });
@@ -49,6 +54,8 @@ export function patchedConfig(config: ModelConfig, patch: ModelSettingsPatch): M
 /** A model's new serving settings, applied to the entry and each of its versions. */
 export function applySettings(entry: ModelEntry, config: ModelConfig): void {
   entry.config = config;
+  // A model.json now exists (written by PATCH, or found by hot reload).
+  if (entry.configError === MODEL_JSON_MISSING) entry.configError = undefined;
   entry.defaultVersion = config.default_version;
   for (const v of entry.versions.values()) v.applySettings(config);
 }

@@ -1,32 +1,29 @@
 /**
- * One version of one model: its config, its state, and once ready, its
- * runner and the validators compiled for it. Loading follows the contract:
- * create the session, check the graph against the config, warm it with one
- * run, and only then count as `ready`.
+ * One version of one model: its configuration, its state, and once ready,
+ * its runner and the validators compiled for it. Loading follows API.md §14
+ * and §15: in a child process, the graph and model.json become the serving
+ * configuration (derive-config.ts, a ZipMap removed on a copy) and ONNX
+ * Runtime loads what it says; one warm-up run settles it (batchable,
+ * regression candidates); the timings and operators decide where it serves;
+ * and only then does it count as `ready`.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { ValidateFunction } from 'ajv';
 import type { ExecutionProvider } from '../../config.js';
 import { StartupError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { ajv } from '../../validation/ajv.js';
 import type { ProviderSelector } from '../runtime/execution-providers.js';
-import {
-  batchingOf, classifierSpec, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, featureSchema,
-  type ClassifierSpec, type ModelConfig,
-} from './model-config.js';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_DELAY_MS, type ClassifierSpec, type ModelConfig } from './model-config.js';
 import { MalformedOnnx, repositoryExternalDataProblem, uploadExternalDataProblem } from './external-data.js';
 import { OnnxRunner } from '../runtime/onnx-runner.js';
 import { AS_SENT, type ModelRunner, type TensorInfo } from '../runtime/model-runner.js';
-import { outputWidth } from '../prediction/tensor.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
 import { MODEL_JSON_MISSING } from './repository.js';
 import { warmUpTensors } from './tensor-warm-up.js';
-import { configFromOnnx } from './derive/derive-config.js';
 import { settleByWarmUp } from './derive/settle-by-warm-up.js';
 import { withSettings, type ServingConfig } from './derive/serving-config.js';
-import { DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
+import { ConfigRefused, DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
 import { placeRunner, type Placement } from '../runtime/runner-placement.js';
 import { beforeDeadline } from '../runtime/deadline.js';
 
@@ -53,6 +50,16 @@ class LoadFailure extends Error {}
 
 const NOT_ONNX = 'model.onnx could not be loaded by ONNX Runtime (not a valid ONNX model)';
 
+/** Output shapes of the warm-up run, by output name. */
+type WarmUpShapes = Map<string, readonly number[]>;
+
+/** Elements per row of an output: from the warm-up run, else from its declared shape (0 when unknown). */
+function rowWidth(shape: readonly number[] | undefined): number {
+  if (!shape) return 0;
+  const width = shape.slice(1).reduce((a, b) => a * b, 1);
+  return width > 0 ? width : 0;
+}
+
 export class ModelVersion {
   state: ModelState = 'loading';
   /** Why the version failed, in words safe to show to callers. */
@@ -66,53 +73,59 @@ export class ModelVersion {
    * `state` is 'ready' it is settled by the warm-up run (`batchable`,
    * regression candidates resolved, probabilities width checked). A PATCH
    * or a changed model.json replaces it with new serving settings
-   * (withSettings). Undefined before load() and when the version failed
-   * before its graph was read.
+   * (withSettings). Undefined until the version is ready.
    */
   serving: ServingConfig | undefined;
-  /** @deprecated use serving.features */
-  readonly featureNames: readonly string[];
-  /** @deprecated use serving.featureSchema */
-  readonly featureSchema: Record<string, unknown> | undefined;
-  /** @deprecated use serving.classification. Labels, threshold and confidence cut-offs; replaced by applySettings (PATCH). */
-  classifier: ClassifierSpec | undefined;
-  /** Size and modification time of model.onnx as loaded (hot reload compares it with the disk). */
-  stamp: string | undefined;
-  /** @deprecated use serving (classification.probabilities / prediction, by name). Columns of the output tensor per row, known after warm-up. */
-  outputWidth = 0;
-  /** @deprecated use serving (classification.probabilities / prediction, by name). Position of the configured output among the runner's outputs. */
-  outputIndex = -1;
   /** Compiled once from `serving.featureSchema` at load; undefined for a tensor model. */
   validateFeatures: ValidateFunction | undefined;
+  /** Size and modification time of model.onnx as loaded (hot reload compares it with the disk). */
+  stamp: string | undefined;
+  /** @deprecated use serving (classification.probabilities / prediction, by name). Elements per row of that output. */
+  outputWidth = 0;
+  /** @deprecated use serving (classification.probabilities / prediction, by name). Its position among the runner's outputs. */
+  outputIndex = -1;
   /** Where the runner runs once ready: the main thread, a worker thread or a child process. */
   placement: Placement | undefined;
 
   constructor(
     readonly name: string,
     readonly version: string,
-    /** @deprecated use serving. model.json as read (undefined without one). */
+    /** @deprecated use serving. model.json as read (undefined without one; under API.md §14 any member may be missing). */
     public config: ModelConfig | undefined,
     readonly modelPath: string,
-  ) {
-    this.featureNames = config ? config.features.map((f) => f.name) : [];
-    this.featureSchema = config ? featureSchema(config) : undefined;
-    this.classifier = config ? classifierSpec(config) : undefined;
+  ) {}
+
+  /** @deprecated use serving.features. */
+  get featureNames(): readonly string[] {
+    return this.serving?.features.map((f) => f.name) ?? [];
+  }
+
+  /** @deprecated use serving.featureSchema. */
+  get featureSchema(): Record<string, unknown> | undefined {
+    return this.serving?.featureSchema;
+  }
+
+  /** @deprecated use serving.classification. Labels, threshold and confidence cut-offs. */
+  get classifier(): ClassifierSpec | undefined {
+    return this.serving?.classification;
   }
 
   get executionProvider(): ExecutionProvider | undefined {
     return this.runner?.executionProvider;
   }
 
+  /** The served graph's inputs (a rewritten graph's, API.md §14). */
   get inputs(): readonly TensorInfo[] {
     return this.runner?.inputs ?? [];
   }
 
+  /** The served graph's tensor outputs (a removed ZipMap's under its own name). */
   get outputs(): readonly TensorInfo[] {
     return this.runner?.outputs ?? [];
   }
 
   get batching(): { max_batch_size: number; max_delay_ms: number } | undefined {
-    return this.serving?.batching ?? (this.config ? batchingOf(this.config) : undefined);
+    return this.serving?.batching;
   }
 
   /** Most rows in one run (model.json's `batching.max_batch_size`; 0: batching off). */
@@ -127,7 +140,8 @@ export class ModelVersion {
   /**
    * Whether requests run through the dynamic batcher, in 8-row-aligned runs
    * of at most maxBatchSize rows; otherwise each runs alone, exactly as sent
-   * (runner AS_SENT). Read per request: a PATCH of batching applies at once.
+   * (runner AS_SENT). The settled configuration decides (API.md §14); a
+   * PATCH of batching replaces it, and applies at once.
    */
   get batchable(): boolean {
     return this.serving?.batchable ?? false;
@@ -143,20 +157,21 @@ export class ModelVersion {
 
   /**
    * The input tensors an inference request must give, in feed order: the
-   * config's `[N, F]` FP32 input for a model with named features, else the
-   * graph's own inputs.
+   * graph's, with a matrix's width fixed to its number of features when the
+   * graph leaves it open.
    */
   get requestInputs(): readonly TensorInfo[] {
-    if (!this.config) return this.inputs;
-    this.configInputs ??= [{ name: this.config.input, datatype: 'FP32', shape: [-1, this.featureNames.length] }];
-    return this.configInputs;
+    const serving = this.serving;
+    if (!serving || serving.layout !== 'matrix') return this.inputs;
+    this.matrixInputs ??= serving.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: [i.shape[0]!, serving.features.length] }));
+    return this.matrixInputs;
   }
 
-  private configInputs: TensorInfo[] | undefined;
+  private matrixInputs: TensorInfo[] | undefined;
 
   /**
-   * Loads, checks and warms the version, from `bytes` when given (an upload)
-   * or else from modelPath; never throws except for a fatal StartupError.
+   * Loads, derives, warms and places the version, from `bytes` when given (an
+   * upload) or else from modelPath; never throws except for a fatal StartupError.
    */
   async load(options: LoadOptions, configError?: string, bytes?: Uint8Array): Promise<this> {
     const log = options.logger.child({ model: this.name, version: this.version });
@@ -164,41 +179,31 @@ export class ModelVersion {
     const warmUpTimeoutMs = options.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;
     const tooSlow = () => new LoadFailure(`its warm-up exceeded MODEL_WARMUP_TIMEOUT_MS (${warmUpTimeoutMs} ms)`);
     try {
-      // derived config: replaced when derive-config lands (a model without model.json serves its own tensors through /v2).
-      const tensorModel = !this.config && configError === MODEL_JSON_MISSING;
-      if (!this.config && !tensorModel) throw new LoadFailure(configError ?? 'model.json is invalid');
+      // No model.json is a model too (API.md §14); one that is there must be valid.
+      if (configError !== undefined && configError !== MODEL_JSON_MISSING) throw new LoadFailure(configError);
       if (!bytes && !existsSync(this.modelPath)) throw new LoadFailure('model.onnx is missing');
       await this.checkExternalData(log, bytes);
-      const derived = configFromOnnx(bytes ?? (await readFile(this.modelPath)), this.config);
-      if ('reason' in derived) throw new LoadFailure(derived.reason);
-      let serving = derived.config;
-      this.validateFeatures = serving.featureSchema ? ajv.compile(serving.featureSchema) : undefined;
-      // ONNX Runtime gets the rewritten graph (a ZipMap removed); the file on disk is unchanged (API.md §14).
-      const model = serving.rewrites.length > 0 ? derived.bytes : bytes ?? this.modelPath;
-      const runnerOptions = { model, intraOpThreads: options.intraOpThreads, providers: options.providers };
-      // First in a child process, whatever the model: nothing it does there can hold the event loop (API.md §15).
+      const source = bytes ?? this.modelPath;
+      // First in a child process, whatever the model: neither decoding the graph nor anything ORT does there can hold the event loop (API.md §15).
       const readyBy = performance.now() + warmUpTimeoutMs;
-      const probe = await ProcessRunner.load(runnerOptions, { readyBy, scanOps: true }).catch((err: unknown) => {
+      const probeOptions = { model: source, intraOpThreads: options.intraOpThreads, providers: options.providers };
+      const probe = await ProcessRunner.load(probeOptions, { readyBy, scanOps: true, derive: { json: this.config } }).catch((err: unknown) => {
         if (err instanceof StartupError) throw err;
         if (err instanceof DeadlineExceeded) throw tooSlow();
+        if (err instanceof ConfigRefused) throw new LoadFailure(err.message);
         log.error({ err }, 'ONNX Runtime could not load model.onnx');
         throw new LoadFailure(NOT_ONNX);
       });
       runner = probe;
-      if (!tensorModel) this.checkGraph(probe);
-      const warm = async (r: ModelRunner, settle: boolean): Promise<number> => {
-        const { shapes, ms } = await this.warmUpRun(r, serving, log);
-        if (settle) {
-          const settled = settleByWarmUp(serving, shapes);
-          if ('reason' in settled) throw new LoadFailure(settled.reason);
-          serving = settled.config;
-        }
-        return tensorModel ? ms : this.warmUp(r);
-      };
-      const runMs = await beforeDeadline(warm(probe, true), readyBy, () => probe.kill()).catch((err: unknown) => {
-        throw err instanceof DeadlineExceeded ? tooSlow() : err;
-      });
-      const { placement, why } = placeRunner(this.config?.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
+      const derived = probe.derived!;
+      // ONNX Runtime serves the rewritten graph (a ZipMap removed); the file on disk is unchanged (API.md §14).
+      const runnerOptions = { ...probeOptions, model: derived.rewritten ?? source };
+      const validateFeatures = derived.config.featureSchema ? ajv.compile(derived.config.featureSchema) : undefined;
+      const { serving, shapes, runMs } = await beforeDeadline(this.warmUpProbe(probe, derived.config, log), readyBy, () => probe.kill())
+        .catch((err: unknown) => {
+          throw err instanceof DeadlineExceeded ? tooSlow() : err;
+        });
+      const { placement, why } = placeRunner(serving.runner, { ops: probe.ops, loadMs: probe.loadMs, runMs });
       if (placement === 'process') {
         // A little after the requests' own deadline, so that they get their 504 first, never the kill's error.
         if (options.inferenceTimeoutMs !== undefined) probe.maxRunMs = options.inferenceTimeoutMs + STUCK_RUN_GRACE_MS;
@@ -207,7 +212,8 @@ export class ModelVersion {
         // Released in the background: the new runner needs nothing from it.
         void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
         runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
-        await warm(runner, false);
+        // Its first run is the slow one: taken here, not by a request.
+        await this.warmUpRun(runner, serving, log);
       }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
@@ -216,10 +222,13 @@ export class ModelVersion {
       }
       this.placement = placement;
       this.serving = serving;
+      this.validateFeatures = validateFeatures;
+      this.setLegacyOutput(serving, runner.outputs, shapes);
       this.runner = options.wrapRunner ? options.wrapRunner(runner, this) : runner;
       this.state = 'ready';
       log.info({
         execution_provider: runner.executionProvider, runner: placement, placed_because: why,
+        task: serving.task, batchable: serving.batchable, rewrites: serving.rewrites.length,
         probe_load_ms: Math.round(probe.loadMs * 10) / 10, probe_run_ms: Math.round(runMs * 10) / 10,
       }, 'model version ready');
     } catch (err) {
@@ -230,6 +239,50 @@ export class ModelVersion {
       log.error({ err, reason: this.reason }, 'model version failed to load');
     }
     return this;
+  }
+
+  /**
+   * The warm-up in the child process: the run of API.md §14 settles the
+   * configuration; then, timed (the first run is slow), the same feeds again
+   * and, for a model that answers rows, the largest batch a request can
+   * cause (max_batch_size rows; a default batch when batching is off, since
+   * a request still runs as one). `runMs` is the slower: placement reads it.
+   */
+  private async warmUpProbe(probe: ProcessRunner, derived: ServingConfig, log: Logger): Promise<{ serving: ServingConfig; shapes?: WarmUpShapes; runMs: number }> {
+    const shapes = await this.warmUpRun(probe, derived, log);
+    const settled = settleByWarmUp(derived, shapes);
+    if ('reason' in settled) throw new LoadFailure(settled.reason);
+    const serving = settled.config;
+    if (!shapes) return { serving, runMs: 0 };
+    const again = await probe.timedRun(warmUpTensors(serving), AS_SENT);
+    if (!serving.answersRows) return { serving, shapes, runMs: again.ms };
+    const rows = serving.batching.max_batch_size || DEFAULT_MAX_BATCH_SIZE;
+    const full = await probe.timedRun(warmUpTensors(serving, rows), rows);
+    return { serving, shapes, runMs: Math.max(again.ms, full.ms) };
+  }
+
+  /**
+   * The warm-up run of API.md §14 on `serving`'s inputs (zero-filled, '' for
+   * BYTES, the first dynamic dimension 2, as sent): the output shapes it
+   * answers, by name. A failed run leaves the version ready (logged once at
+   * warn; undefined shapes) unless model.json says `"warmup": "required"`.
+   */
+  private async warmUpRun(runner: ModelRunner, serving: ServingConfig, log: Logger): Promise<WarmUpShapes | undefined> {
+    try {
+      const outputs = await runner.run(warmUpTensors(serving), AS_SENT);
+      return new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const));
+    } catch (err) {
+      if (err instanceof DeadlineExceeded || serving.warmup === 'required') throw err;
+      log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
+      return undefined;
+    }
+  }
+
+  /** The deprecated outputIndex / outputWidth, from the settled configuration (until /api/v1 reads serving). */
+  private setLegacyOutput(serving: ServingConfig, outputs: readonly TensorInfo[], shapes: WarmUpShapes | undefined): void {
+    const name = serving.classification?.probabilities ?? serving.prediction;
+    this.outputIndex = name === undefined ? -1 : outputs.findIndex((o) => o.name === name);
+    if (name !== undefined) this.outputWidth = rowWidth(shapes?.get(name) ?? outputs[this.outputIndex]?.shape);
   }
 
   /**
@@ -251,88 +304,9 @@ export class ModelVersion {
     }
   }
 
-  /** Does the graph take the config's input and give its output, in the right shapes? */
-  private checkGraph(runner: ModelRunner): void {
-    const config = this.config!;
-    const input = runner.inputs.find((i) => i.name === config.input);
-    if (!input) {
-      throw new LoadFailure(`the graph has no input '${config.input}' (it has: ${runner.inputs.map((i) => i.name).join(', ')})`);
-    }
-    if (runner.inputs.length !== 1) throw new LoadFailure('the graph must have exactly one input');
-    if (input.datatype !== 'FP32') throw new LoadFailure(`input '${input.name}' is ${input.datatype}, expected FP32`);
-    const width = input.shape[1];
-    if (input.shape.length !== 2 || (width !== -1 && width !== this.featureNames.length)) {
-      throw new LoadFailure(
-        `input '${input.name}' has shape [${input.shape.join(', ')}], expected [-1, ${this.featureNames.length}] for ${this.featureNames.length} features`,
-      );
-    }
-    const outputName = config.task === 'classification' ? config.outputs.probabilities : config.outputs.prediction;
-    const output = runner.outputs.find((o) => o.name === outputName);
-    if (!output) {
-      throw new LoadFailure(`the graph has no output '${outputName}' (it has: ${runner.outputs.map((o) => o.name).join(', ')})`);
-    }
-    if (output.datatype !== 'FP32') throw new LoadFailure(`output '${output.name}' is ${output.datatype}, expected FP32`);
-    this.outputIndex = runner.outputs.indexOf(output);
-  }
-
-  /**
-   * One run on a row of baselines: the first run is slow, and it proves the
-   * output's shape. A padded run, so every output must answer its rows: a
-   * model with named features is batchable (its input is `[N, F]`). In the
-   * child process, then one more row and one full batch (max_batch_size
-   * rows, the largest run a request can cause), timed: resolves with the
-   * slower of the two (ms), 0 elsewhere.
-   */
-  private async warmUp(runner: ModelRunner): Promise<number> {
-    const row = new Float32Array(this.config!.features.map(warmUpValue));
-    const feed = (data: Float32Array, rows: number) => [{ datatype: 'FP32', dims: [rows, row.length], data }];
-    const outputs = await runner.run(feed(row, 1), 1);
-    const width = outputWidth(outputs[this.outputIndex]!, 1);
-    const labels = this.classifier?.labels.length;
-    const fits = labels === undefined ? width === 1 : width === labels || (width === 1 && labels === 2);
-    if (!fits) {
-      throw new LoadFailure(
-        labels === undefined
-          ? `output has ${width} columns per row, expected 1`
-          : `output has ${width} columns per row, expected ${labels} (one per label)`,
-      );
-    }
-    this.outputWidth = width;
-    if (!(runner instanceof ProcessRunner)) return 0;
-    const one = await runner.timedRun(feed(row, 1), 1);
-    // Batching off (0): a request still runs as one, so the timed run is a full default batch.
-    const rows = this.batching!.max_batch_size || DEFAULT_MAX_BATCH_SIZE;
-    const batch = new Float32Array(rows * row.length);
-    for (let r = 0; r < rows; r++) batch.set(row, r * row.length);
-    const full = await runner.timedRun(feed(batch, rows), rows);
-    return Math.max(one.ms, full.ms);
-  }
-
-  /**
-   * The warm-up run of API.md §14 on `serving`'s inputs (zero-filled, the
-   * first dynamic dimension 2, as sent): the output shapes it answers, by
-   * name, for settleByWarmUp, and how long it took in a child process (ms,
-   * 0 elsewhere). A failed run leaves the version ready (logged once at
-   * warn, `shapes` undefined) unless model.json says `"warmup": "required"`.
-   */
-  private async warmUpRun(runner: ModelRunner, serving: ServingConfig, log: Logger): Promise<{ shapes?: Map<string, readonly number[]>; ms: number }> {
-    try {
-      const feeds = warmUpTensors(serving);
-      const { outputs, ms } = runner instanceof ProcessRunner
-        ? await runner.timedRun(feeds, AS_SENT)
-        : { outputs: await runner.run(feeds, AS_SENT), ms: 0 };
-      return { shapes: new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const)), ms };
-    } catch (err) {
-      if (err instanceof DeadlineExceeded || serving.warmup === 'required') throw err;
-      log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
-      return { ms: 0 };
-    }
-  }
-
   /** Serving settings changed (PATCH): same labels and features, new threshold, confidence or batching. */
   applySettings(config: ModelConfig): void {
     this.config = config;
-    this.classifier = classifierSpec(config);
     if (this.serving) this.serving = withSettings(this.serving, config);
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 import type { ModelConfig } from './model-config.js';
 import { ModelChanges, type ModelChangeKind, type ModelChangeListener } from './model-changes.js';
 import { ModelVersion, type LoadOptions, type ModelState } from './model-version.js';
-import { byVersion, scanRepository, type ModelSource } from './repository.js';
+import { byVersion, MODEL_JSON_MISSING, scanRepository, type ModelSource } from './repository.js';
 
 export class ModelEntry {
   readonly versions = new Map<string, ModelVersion>();
@@ -75,8 +75,15 @@ export class ModelRegistry {
       entry.versions.set(v.version, new ModelVersion(source.name, v.version, source.config, v.modelPath));
     }
     this.models.set(source.name, entry);
-    if (source.configError) this.logger.error({ model: source.name, reason: source.configError }, 'model config rejected');
+    if (source.configError && source.configError !== MODEL_JSON_MISSING) this.logger.error({ model: source.name, reason: source.configError }, 'model config rejected');
     if (source.versions.length === 0) this.logger.error({ model: source.name }, 'model has no version directories');
+    return entry;
+  }
+
+  /** A new model without versions yet (an upload under a new name, API.md §14); its first install tells the listeners. */
+  create(name: string): ModelEntry {
+    const entry = new ModelEntry(name, undefined, MODEL_JSON_MISSING);
+    this.models.set(name, entry);
     return entry;
   }
 

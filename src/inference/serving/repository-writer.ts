@@ -32,6 +32,8 @@ export async function writeVersion(modelDir: string, version: string, bytes: Uin
   const versionDir = join(modelDir, version);
   const target = join(versionDir, 'model.onnx');
   if (!(await isDir(versionDir))) {
+    // A new model's folder (API.md §14 Management): hot reload waits for the model's lock, held by the upload.
+    await mkdir(modelDir, { recursive: true });
     const staging = join(modelDir, `.upload-${version}-${randomUUID()}`);
     try {
       await mkdir(staging);

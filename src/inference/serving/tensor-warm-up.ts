@@ -9,9 +9,14 @@ import { elementCount } from '../runtime/tensor-rows.js';
 import type { ServingConfig } from './derive/serving-config.js';
 import { warmUpFeeds } from './derive/settle-by-warm-up.js';
 
-/** One zero-filled feed per input of the configuration, in feed order. */
-export function warmUpTensors(config: ServingConfig): TensorValue[] {
-  return warmUpFeeds(config).map(({ datatype, shape }) => {
+/**
+ * One zero-filled feed per input of the configuration, in feed order; with
+ * `rows`, that many rows on the first dimension (a timed full batch of a
+ * model that answers rows).
+ */
+export function warmUpTensors(config: ServingConfig, rows?: number): TensorValue[] {
+  return warmUpFeeds(config).map(({ datatype, shape: warm }) => {
+    const shape = rows === undefined ? warm : [rows, ...warm.slice(1)];
     const count = elementCount(shape);
     const data = datatype === 'BYTES'
       ? new Array<string>(count).fill('')
