@@ -248,7 +248,7 @@ export class PredictService {
     // What each answer is explained by: its own unrounded score, and the predicted label.
     const scores = explain ? new Float64Array(rows.length) : undefined;
     const labels = explain ? new Int32Array(rows.length) : undefined;
-    const labelIndex = new Map(classificationOf(plan)?.labels.map((l, k) => [l, k]));
+    const labelIndex = explain ? new Map(classificationOf(plan)?.labels.map((l, k) => [l, k])) : undefined;
     for (let start = 0; start < rows.length; start += chunk) {
       const n = Math.min(chunk, rows.length - start);
       const outputs = await runner.run(sliceFeeds(feeds, start, n), batchable ? n : AS_SENT);
@@ -257,7 +257,7 @@ export class PredictService {
         const answer = reader.answer(i, options?.threshold);
         results[start + i] = answer;
         if (scores) {
-          const label = 'probability' in answer ? labelIndex.get(answer.prediction)! : 0;
+          const label = 'probability' in answer ? labelIndex!.get(answer.prediction)! : 0;
           labels![start + i] = label;
           scores[start + i] = reader.score(i, label);
         }
