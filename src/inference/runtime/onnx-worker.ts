@@ -16,7 +16,6 @@ import '../../ort-env.js';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ExecutionProvider } from '../../config.js';
-import { configFromOnnx } from '../serving/derive/derive-config.js';
 import type { ModelJson, ServingConfig } from '../serving/derive/serving-config.js';
 import { ProviderSelector } from './execution-providers.js';
 import { graphOps } from './graph-ops.js';
@@ -102,8 +101,10 @@ async function serve(): Promise<void> {
   let model = init.model;
   let derived: WorkerReady['derived'];
   if (init.derive) {
-    let result: ReturnType<typeof configFromOnnx>;
+    let result: ReturnType<typeof import('../serving/derive/derive-config.js').configFromOnnx>;
     try {
+      // Imported only by a probe: a child restarted after a stuck run, or a worker thread, starts as quickly as before.
+      const { configFromOnnx } = await import('../serving/derive/derive-config.js');
       result = configFromOnnx(typeof model === 'string' ? readFileSync(model) : model, init.derive.json);
     } catch (err) {
       port.postMessage({ id: 0, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
