@@ -15,7 +15,8 @@ export interface PredictionRecord {
   createdAt: number;
   model: string;
   modelVersion: string;
-  features: Record<string, unknown>;
+  /** As sent: an object by name, or an array for a matrix model without names (API.md §14). */
+  features: Readonly<Record<string, unknown>> | readonly unknown[];
   options: object;
   /** The result fields: prediction, probability, probabilities, confidence, explanation. */
   result: object;
@@ -33,7 +34,8 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 export interface JobRequest {
   model: string;
   version: string;
-  instances: Array<Record<string, number>>;
+  /** Rows of features as sent: objects by name, or arrays for a matrix model without names (API.md §14). */
+  instances: Array<Readonly<Record<string, number | string | boolean>> | ReadonlyArray<number | string | boolean>>;
   /** The prediction options (explain, threshold, top_k); the async settings are not kept here. */
   options: { explain?: boolean; threshold?: number; top_k?: number };
 }

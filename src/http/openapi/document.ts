@@ -5,10 +5,22 @@
  */
 import type { ModelRegistry } from '../../inference/serving/registry.js';
 import { warmUpValue } from '../../inference/serving/model-version.js';
+import type { ServingFeature } from '../../inference/serving/derive/serving-config.js';
 import type { Scope } from '../guard.js';
 import { envelope, requestSchemas, responseSchemas } from './components.js';
 
 type Obj = Record<string, unknown>;
+
+/** An example value of a feature: its baseline when its schema takes it, else a number inside its range. */
+function exampleValue(f: ServingFeature): number | string | boolean {
+  const s = f.schema as { minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+  const b = f.baseline;
+  if (typeof b !== 'number') return b;
+  const fits = (s.minimum === undefined || b >= s.minimum) && (s.maximum === undefined || b <= s.maximum) &&
+    (s.exclusiveMinimum === undefined || b > s.exclusiveMinimum) && (s.exclusiveMaximum === undefined || b < s.exclusiveMaximum);
+  const v = fits ? b : warmUpValue({ ...s, maximum: s.maximum ?? s.exclusiveMaximum });
+  return f.type === 'integer' ? Math.round(v) : v;
+}
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
@@ -153,14 +165,14 @@ export function buildDocument(registry: ModelRegistry, version: string, bodySche
   const featureRefs: object[] = [];
   const examples: Examples = { predict: {}, batch: {}, modelPredict: {} };
   for (const entry of registry.list()) {
-    const serving = entry.serving();
+    const serving = entry.serving()?.serving;
     if (!serving?.featureSchema) continue;
     const name = `Features.${entry.name}`;
     schemas[name] = { title: `${entry.name} features`, ...serving.featureSchema };
     featureRefs.push(ref(name));
-    const features = Object.fromEntries(
-      serving.config!.features.map((f) => [f.name, f.type === 'integer' ? Math.round(warmUpValue(f)) : warmUpValue(f)]),
-    );
+    const values = serving.features.map(exampleValue);
+    // A matrix without feature names takes an array of F values (API.md §14).
+    const features = serving.namedFeatures ? Object.fromEntries(serving.features.map((f, j) => [f.name, values[j]])) : values;
     examples.predict[entry.name] = { summary: entry.name, value: { model: entry.name, features } };
     examples.batch[entry.name] = { summary: entry.name, value: { model: entry.name, instances: [features, features] } };
     examples.modelPredict[entry.name] = { summary: entry.name, value: { features } };

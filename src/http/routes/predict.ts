@@ -54,7 +54,7 @@ export function predictRoutes(router: RouteTarget, base: string, service: Predic
         return;
       }
       const { version, data } = await service.predictBatch(req.body, jobs?.syncChecks(req.body));
-      answer(res, version, data, await batchDataJsonInSlices(data, version.classifier?.labels));
+      answer(res, version, data, await batchDataJsonInSlices(data, version.serving?.classification?.labels));
     }],
   });
   route(router, `${base}/predict`, {

@@ -1,18 +1,20 @@
 /**
- * Explanations (API.md §5): occlusion, a model-agnostic attribution that works
- * for any model the service can run. Each feature in turn is replaced by its
- * baseline (model.json `baseline`, the training mean or median) and the
- * importance is how much the answer moves: the predicted label's probability
- * for a classifier, the prediction for a regression model. All n_features
- * occluded copies of a row (of every row, for a batch) go through the model
- * in one batched run (more only when they exceed the model's batch limit), so
- * the cost is bounded and the answer deterministic.
+ * Explanations (API.md §5, §14): occlusion, a model-agnostic attribution that
+ * works for any model with named features, string and boolean ones included.
+ * Each feature in turn is replaced by its baseline (model.json's `baseline`;
+ * else the graph's mean for a number, the encoder's first category or '' for
+ * a string, false for a boolean: derive-features.ts) and the importance is
+ * how much the answer moves: the predicted label's probability for a
+ * classifier, the prediction for a regression model. All F occluded copies
+ * of a row (of every row, for a batch) go through the model in one batched
+ * run (more only when they exceed the model's batch limit), so the cost is
+ * bounded and the answer deterministic.
  */
-import type { ModelVersion } from '../serving/model-version.js';
-import { warmUpValue } from '../serving/model-version.js';
+import type { ModelRunner, TensorValue } from '../runtime/model-runner.js';
 import { AS_SENT } from '../runtime/model-runner.js';
-import type { Classification, Features, FloatOutput } from './tensor.js';
-import { packRows } from './tensor.js';
+import { occludedFeeds, sliceFeeds } from './feature-feeds.js';
+import { readOutput } from './output-answers.js';
+import type { PredictPlan } from './predict-plan.js';
 
 export const EXPLANATION_METHOD = 'occlusion';
 
@@ -21,83 +23,45 @@ export interface Explanation {
   top_features: Array<{ feature: string; importance: number }>;
 }
 
-/** What explain needs of a row's answer: a classification or a regression value. */
-type Answer = Classification | { prediction: number };
-
-const baselineCache = new WeakMap<ModelVersion, Float32Array>();
-
-/** Each feature's baseline: model.json's `baseline`, else a value inside its range. */
-export function baselinesOf(version: ModelVersion): Float32Array {
-  let baselines = baselineCache.get(version);
-  if (!baselines) {
-    baselines = new Float32Array(version.config!.features.map(warmUpValue));
-    baselineCache.set(version, baselines);
-  }
-  return baselines;
+/** How the explained rows run: the version's runner and batch limit. */
+export interface ExplainRun {
+  runner: ModelRunner;
+  batchable: boolean;
+  maxBatchSize: number;
 }
 
-/** The score an answer is explained by, read from row `row` of an output. */
-function scoreOf(version: ModelVersion, answer: Answer, output: FloatOutput, row: number): number {
-  const width = version.outputWidth;
-  const spec = version.classifier;
-  if (!spec) return output.data[row * width]!;
-  const label = spec.labels.indexOf((answer as Classification).prediction);
-  if (width === 1) {
-    const p = output.data[row]!;
-    return label === spec.positiveIndex ? p : Math.fround(1 - p);
-  }
-  return output.data[row * width + label]!;
-}
-
-/** The occluded copies of every row: row r, feature i at index r * n + i holds the baseline in column i. */
-function occlude(version: ModelVersion, rows: readonly Features[]): Float32Array {
-  const n = version.featureNames.length;
-  const packed = packRows(rows, version.featureNames);
-  const baselines = baselinesOf(version);
-  const out = new Float32Array(rows.length * n * n);
-  for (let r = 0; r < rows.length; r++) {
-    const source = packed.subarray(r * n, (r + 1) * n);
-    for (let i = 0; i < n; i++) {
-      const at = (r * n + i) * n;
-      out.set(source, at);
-      out[at + i] = baselines[i]!;
-    }
-  }
-  return out;
-}
-
-/** Explains each row's answer; `topK` features, largest importance first (ties in feature order). */
+/**
+ * Explains each row; `feeds` are the rows as fed (encodeRows), `scores` the
+ * score each answer is explained by, `labels` the predicted label's index
+ * (classifier) per row. `topK` features, largest importance first (ties in
+ * feature order).
+ */
 export async function explainRows(
-  version: ModelVersion,
-  rows: readonly Features[],
-  answers: readonly Answer[],
+  plan: PredictPlan,
+  run: ExplainRun,
+  feeds: readonly TensorValue[],
+  scores: Float64Array,
+  labels: Int32Array,
   topK: number,
 ): Promise<Explanation[]> {
-  const n = version.featureNames.length;
-  const input = occlude(version, rows);
-  const total = rows.length * n;
-  const scores = new Float64Array(total);
-  const batchable = version.batchable;
-  const chunk = batchable ? version.maxBatchSize : total;
+  const n = plan.features.length;
+  const rows = scores.length;
+  const occluded = occludedFeeds(plan, feeds);
+  const total = rows * n;
+  const moved = new Float64Array(total);
+  const chunk = run.batchable ? run.maxBatchSize : total;
   for (let start = 0; start < total; start += chunk) {
     const count = Math.min(chunk, total - start);
-    const feed = { datatype: 'FP32', dims: [count, n], data: input.subarray(start * n, (start + count) * n) };
-    const outputs = await version.runner!.run([feed], batchable ? count : AS_SENT);
-    const output = outputs[version.outputIndex] as FloatOutput;
-    for (let j = 0; j < count; j++) {
-      const answer = answers[Math.floor((start + j) / n)]!;
-      scores[start + j] = scoreOf(version, answer, output, j);
-    }
+    const outputs = await run.runner.run(sliceFeeds(occluded, start, count), run.batchable ? count : AS_SENT);
+    const reader = readOutput(plan, outputs, count);
+    for (let j = 0; j < count; j++) moved[start + j] = reader.score(j, labels[Math.floor((start + j) / n)]!);
   }
-  return answers.map((answer, r) => {
-    // The answer holds the shortest decimal of a float32 (float32-decimal.ts): back to the model's exact value.
-    const original = Math.fround('probability' in answer ? answer.probability : answer.prediction);
-    const ranked = version.featureNames.map((feature, i) => ({
-      feature,
-      importance: Math.abs(original - scores[r * n + i]!),
-    }));
+  const explanations = new Array<Explanation>(rows);
+  for (let r = 0; r < rows; r++) {
+    const ranked = plan.names.map((feature, i) => ({ feature, importance: Math.abs(scores[r]! - moved[r * n + i]!) }));
     // Array.prototype.sort is stable: equal importances keep the model's feature order.
     ranked.sort((a, b) => b.importance - a.importance);
-    return { method: EXPLANATION_METHOD, top_features: ranked.slice(0, topK) };
-  });
+    explanations[r] = { method: EXPLANATION_METHOD, top_features: ranked.slice(0, topK) };
+  }
+  return explanations;
 }

@@ -57,10 +57,20 @@ export class PredictionCache<V extends object = object> {
     return this.lru?.size ?? 0;
   }
 
-  /** The key of a request; `\u0000` cannot occur in a model name or version. */
-  key(version: ModelVersion, features: Features, options: CacheKeyOptions | undefined): string {
+  /**
+   * The key of a request; `\u0000` cannot occur in a model name or version.
+   * `keys` are the features' names (or column indices) in the model's order.
+   * Strings are written as JSON (self-delimiting, and never equal to a
+   * number's or a boolean's text), so every distinct row has its own key;
+   * numbers as String() writes them (-0 and 0 alike: the same feed).
+   */
+  key(version: Pick<ModelVersion, 'name' | 'version'>, keys: readonly (string | number)[], features: Features, options: CacheKeyOptions | undefined): string {
     let key = `${version.name}\u0000${version.version}\u0000`;
-    for (const name of version.featureNames) key += `${features[name]},`;
+    const row = features as Readonly<Record<string | number, unknown>>;
+    for (const name of keys) {
+      const value = row[name];
+      key += typeof value === 'string' ? `${JSON.stringify(value)},` : `${value as number | boolean},`;
+    }
     const explain = options?.explain === true ? String(options.top_k ?? DEFAULT_TOP_K) : '-';
     return `${key}\u0000${options?.threshold ?? ''}\u0000${explain}`;
   }

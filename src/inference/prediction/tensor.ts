@@ -1,26 +1,37 @@
 /**
- * Pure tensor logic: packing feature objects into one Float32Array and
+ * Pure tensor logic: packing feature rows into one Float32Array and
  * turning output tensors into predictions. No I/O, no ORT: unit-tested alone.
  */
 import { float32Decimal } from './float32-decimal.js';
 import type { ClassifierSpec } from '../serving/model-config.js';
 
-export type Features = Record<string, number>;
+/** One feature's value as JSON carries it (API.md §14: BYTES → string, BOOL → boolean, numbers). */
+export type FeatureValue = number | string | boolean;
 
-/** The configured output of a model with named features: FP32, row-major (model-version.ts checks it at load). */
+/**
+ * One row of features as sent: an object by name, or, for a matrix model
+ * without names, an array of F values in column order (API.md §14).
+ */
+export type Features = Readonly<Record<string, FeatureValue>> | readonly FeatureValue[];
+
+/** A probabilities output, row-major: FP32 as ORT gives it, FP64, or FP16 read as numbers. */
 export interface FloatOutput {
-  data: Float32Array;
+  data: Float32Array | Float64Array;
   dims: readonly number[];
 }
 
-/** Packs rows row-major into one Float32Array in `names` order (no per-row allocations). */
-export function packRows(rows: readonly Features[], names: readonly string[]): Float32Array {
-  const width = names.length;
+/**
+ * Packs rows row-major into one Float32Array in `keys` order (names, or
+ * column indices for an array row), with no per-row allocations: the path of
+ * every FP32 matrix model, the shipped ones included.
+ */
+export function packRows(rows: readonly Features[], keys: readonly (string | number)[]): Float32Array {
+  const width = keys.length;
   const out = new Float32Array(rows.length * width);
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
+    const row = rows[i] as Record<string | number, number>;
     const base = i * width;
-    for (let j = 0; j < width; j++) out[base + j] = row[names[j]!]!;
+    for (let j = 0; j < width; j++) out[base + j] = row[keys[j]!]!;
   }
   return out;
 }
@@ -63,12 +74,14 @@ export function classify(
 ): Classification {
   const { labels, positiveIndex } = spec;
   const data = output.data;
+  // An FP64 output keeps its doubles; FP32 (and FP16, exact in float32) print as float32 (float32-decimal.ts).
+  const double = data instanceof Float64Array;
   const probs = new Array<number>(labels.length);
   if (width === 1) {
     const p = data[row]!;
     probs[positiveIndex!] = p;
     // The complement in the model's own precision, so that it prints as a float32 too.
-    probs[1 - positiveIndex!] = Math.fround(1 - p);
+    probs[1 - positiveIndex!] = double ? 1 - p : Math.fround(1 - p);
   } else {
     for (let k = 0; k < labels.length; k++) probs[k] = data[row * width + k]!;
   }
@@ -82,7 +95,7 @@ export function classify(
   // Decisions on the exact float32 values; answers in their shortest decimals
   // (each reads back as the same float32: float32-decimal.ts).
   const probabilities: Record<string, number> = {};
-  for (let k = 0; k < labels.length; k++) probabilities[labels[k]!] = float32Decimal(probs[k]!);
+  for (let k = 0; k < labels.length; k++) probabilities[labels[k]!] = double ? probs[k]! : float32Decimal(probs[k]!);
   return {
     prediction: labels[best]!,
     probability: probabilities[labels[best]!]!,
