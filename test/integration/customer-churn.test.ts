@@ -39,6 +39,17 @@ const close = (got: Record<string, number>, want: { no: number; yes: number }, w
 };
 
 describe('customer-churn over /api/v1', () => {
+  describe('its warm-up', () => {
+    it("is batchable and on the main thread: the '' warm-up its encoders refuse is retried on the features' baselines", async () => {
+      const v = t.service.registry.resolve(MODEL);
+      assert.equal(v.placement, 'main');
+      assert.equal(v.batchable, true);
+      const r = await t.call('GET', `/v2/models/${MODEL}/config`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.batching.dynamic, true);
+    });
+  });
+
   describe('POST /api/v1/predict with string features', () => {
     it("answers the training code's own probabilities (within 1e-6) for held-out rows, labelled by the 0.5 threshold on 'yes'", async () => {
       for (const { row } of churn.heldOut.slice(0, 5)) {

@@ -20,7 +20,7 @@ import { OnnxRunner } from '../runtime/onnx-runner.js';
 import { AS_SENT, type ModelRunner, type TensorInfo } from '../runtime/model-runner.js';
 import { WorkerRunner } from '../runtime/worker-runner.js';
 import { MODEL_JSON_MISSING } from './repository.js';
-import { warmUpTensors } from './tensor-warm-up.js';
+import { warmUpTensors, type WarmUpFill } from './tensor-warm-up.js';
 import { settleByWarmUp } from './derive/settle-by-warm-up.js';
 import { withSettings, type ServingConfig } from './derive/serving-config.js';
 import { ConfigRefused, DeadlineExceeded, ProcessRunner } from '../runtime/process-runner.js';
@@ -207,7 +207,7 @@ export class ModelVersion {
       const derived = probe.derived!;
       // ONNX Runtime serves the rewritten graph (a ZipMap removed); the file on disk is unchanged (API.md §14).
       const runnerOptions = { ...probeOptions, model: derived.rewritten ?? source };
-      const { serving, shapes, runMs } = await beforeDeadline(this.warmUpProbe(probe, derived.config, log), readyBy, () => probe.kill())
+      const { serving, shapes, fill, runMs } = await beforeDeadline(this.warmUpProbe(probe, derived.config, log), readyBy, () => probe.kill())
         .catch((err: unknown) => {
           throw err instanceof DeadlineExceeded ? tooSlow() : err;
         });
@@ -222,7 +222,7 @@ export class ModelVersion {
         void probe.dispose().catch((err: unknown) => log.warn({ err }, 'releasing the warm-up process failed'));
         runner = await (placement === 'worker' ? WorkerRunner : OnnxRunner).load(runnerOptions);
         // Its first run is the slow one: taken here, not by a request (a warm-up that failed in the probe is not retried: logged once).
-        if (shapes) await this.warmUpRun(runner, serving, log);
+        if (shapes) await runner.run(warmUpTensors(serving, undefined, fill), AS_SENT);
       }
       // Unloaded while it was loading (shutdown, delete): do not come back to life.
       if ((this.state as ModelState) === 'unloaded') {
@@ -257,34 +257,45 @@ export class ModelVersion {
    * cause (max_batch_size rows; a default batch when batching is off, since
    * a request still runs as one). `runMs` is the slower: placement reads it.
    */
-  private async warmUpProbe(probe: ProcessRunner, derived: ServingConfig, log: Logger): Promise<{ serving: ServingConfig; shapes?: WarmUpShapes; runMs: number }> {
-    const shapes = await this.warmUpRun(probe, derived, log);
+  private async warmUpProbe(probe: ProcessRunner, derived: ServingConfig, log: Logger): Promise<{ serving: ServingConfig; shapes?: WarmUpShapes; fill: WarmUpFill; runMs: number }> {
+    const { shapes, fill } = await this.warmUpRun(probe, derived, log);
     const settled = settleByWarmUp(derived, shapes);
     if ('reason' in settled) throw new LoadFailure(settled.reason);
     const serving = settled.config;
-    if (!shapes) return { serving, runMs: 0 };
-    const again = await probe.timedRun(warmUpTensors(serving), AS_SENT);
-    if (!serving.answersRows) return { serving, shapes, runMs: again.ms };
+    if (!shapes) return { serving, fill, runMs: 0 };
+    const again = await probe.timedRun(warmUpTensors(serving, undefined, fill), AS_SENT);
+    if (!serving.answersRows) return { serving, shapes, fill, runMs: again.ms };
     const rows = serving.batching.max_batch_size || DEFAULT_MAX_BATCH_SIZE;
-    const full = await probe.timedRun(warmUpTensors(serving, rows), rows);
-    return { serving, shapes, runMs: Math.max(again.ms, full.ms) };
+    const full = await probe.timedRun(warmUpTensors(serving, rows, fill), rows);
+    return { serving, shapes, fill, runMs: Math.max(again.ms, full.ms) };
   }
 
   /**
    * The warm-up run of API.md §14 on `serving`'s inputs (zero-filled, '' for
    * BYTES, the first dynamic dimension 2, as sent): the output shapes it
-   * answers, by name. A failed run leaves the version ready (logged once at
-   * warn; undefined shapes) unless model.json says `"warmup": "required"`.
+   * answers, by name. When it fails and the inputs are named features, the
+   * same run on every feature's baseline decides instead: converters'
+   * categorical encoders refuse '' (OneHotEncoder zeros=0), and without a
+   * run that answers rows such a model would never batch. When both fail,
+   * the version is still ready (logged once at warn; undefined shapes)
+   * unless model.json says `"warmup": "required"`.
    */
-  private async warmUpRun(runner: ModelRunner, serving: ServingConfig, log: Logger): Promise<WarmUpShapes | undefined> {
-    try {
-      const outputs = await runner.run(warmUpTensors(serving), AS_SENT);
-      return new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const));
-    } catch (err) {
-      if (err instanceof DeadlineExceeded || serving.warmup === 'required') throw err;
-      log.warn({ err }, 'warm-up run failed; the model serves, each request alone');
-      return undefined;
+  private async warmUpRun(runner: ModelRunner, serving: ServingConfig, log: Logger): Promise<{ shapes?: WarmUpShapes; fill: WarmUpFill }> {
+    const fills: WarmUpFill[] = serving.features.length > 0 ? ['zeros', 'baselines'] : ['zeros'];
+    let failure: unknown;
+    for (const fill of fills) {
+      try {
+        const outputs = await runner.run(warmUpTensors(serving, undefined, fill), AS_SENT);
+        if (failure !== undefined) log.warn({ err: failure }, 'warm-up run on zeros failed; the run on the features\' baselines succeeded');
+        return { shapes: new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const)), fill };
+      } catch (err) {
+        if (err instanceof DeadlineExceeded) throw err;
+        failure ??= err;
+      }
     }
+    if (serving.warmup === 'required') throw failure;
+    log.warn({ err: failure }, 'warm-up run failed; the model serves, each request alone');
+    return { fill: 'zeros' };
   }
 
   /** The deprecated outputIndex / outputWidth, from the settled configuration (until /api/v1 reads serving). */
