@@ -34,6 +34,9 @@ CREATE INDEX predictions_created ON predictions(created_at);`;
 const INSERT = `INSERT INTO predictions (id, owner, created_at, model, model_version, features, options, result)
   VALUES (@id, @owner, @created_at, @model, @model_version, @features, @options, @result)`;
 const SELECT = 'SELECT * FROM predictions WHERE id = ?';
+/** The same insert with positional parameters (the row's values in column order). */
+const INSERT_POSITIONAL = `INSERT INTO predictions (id, owner, created_at, model, model_version, features, options, result)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 type Row = Record<string, string | number>;
 
@@ -58,19 +61,25 @@ function betterSqlite3(file: string): Driver {
   };
 }
 
-function nodeSqlite(file: string): Driver {
+function nodeSqlite(file: string, positional = false): Driver {
   const db = new DatabaseSync(file);
   // better-sqlite3 is compiled with a 16 MB page cache, Node's SQLite with SQLite's 2 MB default: the same for both.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;');
   db.exec(SCHEMA);
-  const [begin, commit, insert, get] = ['BEGIN', 'COMMIT', INSERT, SELECT].map((sql) => db.prepare(sql));
+  const [begin, commit, insert, get] = ['BEGIN', 'COMMIT', positional ? INSERT_POSITIONAL : INSERT, SELECT].map((sql) => db.prepare(sql));
   return {
-    begin: () => begin!.run(), commit: () => commit!.run(), insert: (row) => insert!.run(row),
+    begin: () => begin!.run(), commit: () => commit!.run(),
+    insert: positional ? (row) => insert!.run(...Object.values(row)) : (row) => insert!.run(row),
     get: (id) => get!.get(id) as Row | undefined, close: () => db.close(),
   };
 }
 
-const DRIVERS = { 'better-sqlite3': betterSqlite3, 'node:sqlite': nodeSqlite } as const;
+const DRIVERS = {
+  'better-sqlite3': (file: string) => betterSqlite3(file),
+  'node:sqlite': (file: string) => nodeSqlite(file),
+  // Named parameters cost node:sqlite a lookup per key: the same with `?` placeholders.
+  'node:sqlite, ?': (file: string) => nodeSqlite(file, true),
+} as const;
 type DriverName = keyof typeof DRIVERS;
 
 /** A record as the store writes it: its JSON columns serialised per insert. */
@@ -83,43 +92,50 @@ function record(): Row {
   };
 }
 
-/** Records per second, inserted `perCommit` to a transaction, for SECONDS. */
-function insertRate(db: Driver, perCommit: number): number {
+/** Wall-clock rate and CPU time (user + system, this process) per operation of one cell. */
+interface Rate { perSecond: number; cpuUs: number }
+
+/** Runs `step` (which does `n` operations) for SECONDS. CPU time is what a busy shared machine leaves least distorted. */
+function measure(n: number, step: () => void): Rate {
   const end = performance.now() + SECONDS * 1000;
   const start = performance.now();
-  let n = 0;
+  const cpu = process.cpuUsage();
+  let ops = 0;
   while (performance.now() < end) {
+    step();
+    ops += n;
+  }
+  const used = process.cpuUsage(cpu);
+  return { perSecond: ops / ((performance.now() - start) / 1000), cpuUs: (used.user + used.system) / ops };
+}
+
+/** Records inserted `perCommit` to a transaction. */
+function inserts(db: Driver, perCommit: number): Rate {
+  return measure(perCommit, () => {
     db.begin();
     for (let i = 0; i < perCommit; i++) db.insert(record());
     db.commit();
-    n += perCommit;
-  }
-  return n / ((performance.now() - start) / 1000);
+  });
 }
 
-/** Point reads per second by random existing id, each row's JSON parsed as getPrediction does. */
-function readRate(db: Driver, ids: string[]): number {
-  const end = performance.now() + SECONDS * 1000;
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() < end) {
+/** Point reads by random existing id, each row's JSON parsed as getPrediction does. */
+function reads(db: Driver, ids: string[]): Rate {
+  return measure(100, () => {
     for (let i = 0; i < 100; i++) {
       const row = db.get(ids[(Math.random() * ids.length) | 0]!)!;
       JSON.parse(row.features as string); JSON.parse(row.options as string); JSON.parse(row.result as string);
     }
-    n += 100;
-  }
-  return n / ((performance.now() - start) / 1000);
+  });
 }
 
-interface Round { commit1: number; commit24: number; read: number }
+interface Round { commit1: Rate; commit24: Rate; read: Rate }
 
 function round(name: DriverName, dir: string, i: number): Round {
-  const db = DRIVERS[name](join(dir, `${name.replace(':', '-')}-${i}.sqlite`));
+  const db = DRIVERS[name](join(dir, `${name.replace(/\W+/g, '-')}-${i}.sqlite`));
   try {
-    insertRate(db, 24); // warm-up: JIT, page cache
-    const commit1 = insertRate(db, 1);
-    const commit24 = insertRate(db, 24);
+    inserts(db, 24); // warm-up: JIT, page cache
+    const commit1 = inserts(db, 1);
+    const commit24 = inserts(db, 24);
     const ids: string[] = [];
     db.begin();
     for (let k = 0; k < READ_TABLE_ROWS; k++) {
@@ -128,27 +144,31 @@ function round(name: DriverName, dir: string, i: number): Round {
       if (k % 10 === 0) ids.push(r.id as string);
     }
     db.commit();
-    readRate(db, ids); // warm-up
-    return { commit1, commit24, read: readRate(db, ids) };
+    reads(db, ids); // warm-up
+    return { commit1, commit24, read: reads(db, ids) };
   } finally {
     db.close();
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlite-drivers-'));
 try {
-  const rounds: Record<DriverName, Round[]> = { 'better-sqlite3': [], 'node:sqlite': [] };
+  const rounds = Object.fromEntries(Object.keys(DRIVERS).map((name) => [name, [] as Round[]])) as Record<DriverName, Round[]>;
   for (let i = 0; i < ROUNDS; i++) {
     for (const name of Object.keys(DRIVERS) as DriverName[]) rounds[name].push(round(name, dir, i));
   }
   process.stdout.write(`Node ${process.version}; ${SECONDS} s per cell, median of ${ROUNDS} alternating rounds; WAL, synchronous=NORMAL\n`);
-  process.stdout.write(`driver           1 row/commit rec/s   24 rows/commit rec/s   point reads/s (${READ_TABLE_ROWS.toLocaleString('en-US')} rows)\n`);
+  process.stdout.write('CPU µs per record or read (records/s or reads/s, wall clock)\n');
+  process.stdout.write(`driver           1 row per commit     24 rows per commit   point read (${READ_TABLE_ROWS.toLocaleString('en-US')} rows)\n`);
   for (const name of Object.keys(DRIVERS) as DriverName[]) {
-    const r = rounds[name];
-    process.stdout.write(`${name.padEnd(16)} ${fmt(median(r.map((x) => x.commit1)))}            ${fmt(median(r.map((x) => x.commit24)))}            ${fmt(median(r.map((x) => x.read)))}\n`);
+    const cells = (['commit1', 'commit24', 'read'] as const).map((cell) => {
+      const cpu = median(rounds[name].map((r) => r[cell].cpuUs));
+      const rate = median(rounds[name].map((r) => r[cell].perSecond));
+      return `${cpu.toFixed(1).padStart(6)} (${Math.round(rate).toLocaleString('en-US')}/s)`.padEnd(20);
+    });
+    process.stdout.write(`${name.padEnd(16)} ${cells.join(' ')}\n`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
