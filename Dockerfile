@@ -13,8 +13,12 @@
 #       --build-arg RUNTIME_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04 .
 #     docker run --gpus all -e ORT_EXECUTION_PROVIDERS=cuda,cpu … onnx-serving:cuda
 
-ARG NODE_IMAGE=node:20-bookworm-slim
-ARG RUNTIME_IMAGE=node:20-bookworm-slim
+# Node 24 LTS (Node 20 reached end of life on 2026-04-30; package.json engines
+# says >=24). Debian 12 rather than 13: the build stage's glibc (2.36) is older
+# than the CUDA base's (Ubuntu 24.04, 2.39), so the node binary and the native
+# better-sqlite3 built here run on either runtime base.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 compiles from source where its prebuilt binary cannot be fetched.

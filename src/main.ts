@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   installShutdown({
     server, lifecycle: service.lifecycle, close: () => service.close(), logger, config, listeners: grpc ? [grpc] : [],
   });
-  logger.info({ address: server.address(), grpc_port: grpc?.port, version: PACKAGE_VERSION, pid: process.pid }, 'listening; loading models');
+  // `node` says which runtime serves (the project requires Node 24 LTS; package.json engines).
+  logger.info({
+    address: server.address(), grpc_port: grpc?.port, version: PACKAGE_VERSION, node: process.version, pid: process.pid,
+  }, 'listening; loading models');
 
   await service.start();
   const ready = service.registry.allVersions().filter((v) => v.state === 'ready');

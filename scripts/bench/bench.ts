@@ -215,6 +215,11 @@ async function ceiling(name: 'node:http' | 'express', script: string, predictBod
 }
 
 async function main(): Promise<void> {
+  // Figures from another Node say nothing about the one the service requires (package.json engines).
+  if (Number(process.versions.node.split('.')[0]) < 24) {
+    throw new Error(`Node ${process.version}: the bench runs on Node 24 LTS, as the service does (source scripts/node24-env.sh)`);
+  }
+  log(`Node ${process.version} (${process.execPath}) for the service, the node:http and Express ceilings and the load generator`);
   log(`work dir ${work}; ${SECONDS} s cells, ${WARMUP} s warm-up, ${SOAK} s soak; ${CAN_PIN ? 'servers pinned to core 0, load on core 1' : 'NOT pinned (taskset or a second core missing)'}`);
   const models = join(ROOT, 'models');
   const predictBodies = loanPredictBodies(work, 'loan-approval');

@@ -165,7 +165,8 @@ export function renderReport(r: Results, info: RunInfo): { text: string; markdow
   const head = ['server', 'cell', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'vs Express'];
   const t = targets(r);
   const sweep = sweepRows(r);
-  const machine = `${availableParallelism()} cores (nproc), ${cpuModel()}, Node ${process.version}`;
+  // Every Node process of the run (service, ceilings, load generator) is process.execPath (procs.ts).
+  const machine = `${availableParallelism()} cores (nproc), ${cpuModel()}, Node ${process.version} for the service, both ceilings and the load generator`;
   const env = [
     info.seconds !== 10 ? `BENCH_SECONDS=${info.seconds}` : '',
     info.warmup !== 3 ? `BENCH_WARMUP_SECONDS=${info.warmup}` : '',

@@ -81,7 +81,7 @@ describe('the root postinstall (onnxruntime-node CUDA provider)', () => {
 });
 
 describe('npm start', () => {
-  it('serves without printing any npm warning', async () => {
+  it('serves on Node 24 or later, without printing any npm warning', async () => {
     const port = await freePort();
     const p = startProcess('npm', ['start'], {
       PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: mkdtempSync(join(tmpdir(), 'clean-install-')),
@@ -92,5 +92,9 @@ describe('npm start', () => {
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
     assert.doesNotMatch(p.output(), /npm warn/i);
+    // The node that `npm start` runs (the first on PATH), as the service logs it.
+    const node = /"node":"v(\d+)\.[^"]*"/.exec(p.output())?.[1];
+    assert.ok(node !== undefined, 'the start log names the Node version');
+    assert.ok(Number(node) >= 24, `npm start ran Node ${node}: the project requires Node 24 LTS`);
   });
 });

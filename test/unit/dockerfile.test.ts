@@ -113,6 +113,16 @@ describe('Dockerfile', () => {
     assert.match(env, /NODE_ENV=production/);
   });
 
+  it('builds and runs on the Node LTS that package.json engines asks for (24)', () => {
+    const engines = /^>=(\d+)$/.exec((pkg as { engines?: { node?: string } }).engines?.node ?? '')?.[1];
+    assert.equal(engines, '24');
+    for (const name of ['NODE_IMAGE', 'RUNTIME_IMAGE']) {
+      const arg = of('ARG').find((i) => i.args.startsWith(`${name}=`))?.args;
+      assert.match(arg ?? '', new RegExp(`^${name}=node:${engines}-[a-z]+-slim$`), `${name} is a slim node:${engines} image`);
+    }
+    assert.equal(of('FROM', 0)[0]!.args, '${NODE_IMAGE} AS build');
+  });
+
   it('takes the CUDA runtime base as a build argument', () => {
     assert.ok(of('ARG').some((i) => i.args.startsWith('RUNTIME_IMAGE=')));
     assert.equal(of('FROM', lastStage)[0]!.args, '${RUNTIME_IMAGE} AS runtime');
