@@ -15,6 +15,8 @@
  * onnx-proto's schema (ONNX 1.10), such as FunctionProto.attribute_proto.
  */
 
+import { Fields, MalformedOnnx, WIRE_LEN, WIRE_VARINT } from '../onnx-wire.js';
+
 /** A tensor whose data ONNX Runtime would read from another file. */
 export interface ExternalTensor {
   /** The tensor's name ('' when it has none). */
@@ -24,7 +26,7 @@ export interface ExternalTensor {
 }
 
 /** The bytes are not an ONNX ModelProto this walk can read (ONNX Runtime is not asked to try). */
-export class MalformedOnnx extends Error {}
+export { MalformedOnnx };
 
 type Message = 'model' | 'training' | 'graph' | 'node' | 'attribute' | 'function' | 'sparse';
 
@@ -46,81 +48,7 @@ const DATA_LOCATION_EXTERNAL = 1;
 /** Deeper nesting than protobuf's default recursion limit (100) is not a model ONNX Runtime would parse. */
 const MAX_DEPTH = 100;
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Reads length-delimited protobuf fields from buf[pos, end). */
-class Fields {
-  field = 0;
-  wire = 0;
-  /** The value of a varint field. */
-  value = 0;
-  /** The payload of a length-delimited field: buf[start, pos). */
-  start = 0;
-
-  constructor(
-    private readonly buf: Uint8Array,
-    private pos: number,
-    private readonly end: number,
-  ) {}
-
-  /** Moves to the next field; false at the end of the message. */
-  next(): boolean {
-    if (this.pos >= this.end) return false;
-    const tag = this.varint();
-    this.field = Math.floor(tag / 8);
-    this.wire = tag % 8;
-    if (this.field === 0) throw new MalformedOnnx('field number 0');
-    switch (this.wire) {
-      case WIRE_VARINT:
-        this.value = this.varint();
-        return true;
-      case WIRE_I64:
-        return this.skip(8);
-      case WIRE_I32:
-        return this.skip(4);
-      case WIRE_LEN: {
-        const length = this.varint();
-        this.start = this.pos;
-        return this.skip(length);
-      }
-      default:
-        // Groups (3, 4) are not used by ONNX; 6 and 7 do not exist.
-        throw new MalformedOnnx(`wire type ${this.wire}`);
-    }
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(this.start, this.pos);
-  }
-
-  /** A sub-reader over the current length-delimited field. */
-  inner(): Fields {
-    return new Fields(this.buf, this.start, this.pos);
-  }
-
-  private skip(length: number): boolean {
-    if (length > this.end - this.pos) throw new MalformedOnnx('a field runs past the end of its message');
-    this.pos += length;
-    return true;
-  }
-
-  private varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 10 && this.pos < this.end; i++) {
-      const b = this.buf[this.pos++]!;
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-      scale *= 128;
-    }
-    throw new MalformedOnnx('truncated varint');
-  }
-}
 
 function text(bytes: Uint8Array): string | undefined {
   try {
@@ -180,6 +108,6 @@ export function externalTensors(bytes: Uint8Array): ExternalTensor[] {
   // ONNX Runtime would load an ORT-format file from bytes too; this walk cannot vouch for one.
   if (isOrtFormat(bytes)) throw new MalformedOnnx('an ORT-format model, not ONNX');
   const found: ExternalTensor[] = [];
-  visit('model', new Fields(bytes, 0, bytes.length), 0, found);
+  visit('model', new Fields(bytes), 0, found);
   return found;
 }
