@@ -135,10 +135,11 @@ describe('a model without model.json, served on its own tensors', () => {
     assert.deepEqual(r.body.outputs, [{ name: 'sum', datatype: 'FP32', shape: [-1, 3] }, { name: 'total', datatype: 'INT64', shape: [-1] }]);
   });
 
-  it('refuses /api/v1/predict on it with a 422 naming its /v2 route', async () => {
+  it('refuses /api/v1/predict on it with a 422 UNSUPPORTED_MODEL naming its /v2 route', async () => {
     const r = await t.call('POST', '/api/v1/predict', { body: { model: 'multi-input', features: { a: 1 } } });
     assert.equal(r.status, 422, r.text);
-    assert.match(JSON.stringify(r.body.error.details), /\/v2\/models\/multi-input\/infer/);
+    assert.equal(r.body.error.code, 'UNSUPPORTED_MODEL');
+    assert.match(r.body.error.message, /\/v2\/models\/multi-input\/infer/);
   });
 });
 

@@ -45,6 +45,9 @@ export const DEFAULT_WARMUP_TIMEOUT_MS = 30_000;
 /** How long after INFERENCE_TIMEOUT_MS a run in a child process is stopped. */
 const STUCK_RUN_GRACE_MS = 100;
 
+/** The message of a thrown value, for a log field. */
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 /** A reason safe to show in the API (no paths, no library messages); details go to the log. */
 class LoadFailure extends Error {}
 
@@ -286,7 +289,8 @@ export class ModelVersion {
     for (const fill of fills) {
       try {
         const outputs = await runner.run(warmUpTensors(serving, undefined, fill), AS_SENT);
-        if (failure !== undefined) log.warn({ err: failure }, 'warm-up run on zeros failed; the run on the features\' baselines succeeded');
+        // Nothing is wrong with such a model (its encoders refuse unknown categories by design): info, not warn.
+        if (failure !== undefined) log.info({ refused: errorMessage(failure) }, 'warm-up run on zeros refused; the run on the features\' baselines answered');
         return { shapes: new Map(runner.outputs.map((o, i) => [o.name, outputs[i]!.dims] as const)), fill };
       } catch (err) {
         if (err instanceof DeadlineExceeded) throw err;
