@@ -92,7 +92,10 @@ export class OnnxRunner implements ModelRunner {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
+        // Fatal only: a failed run is thrown to the caller and logged by pino with its request id;
+        // ORT's own copy went to stderr, unstructured (and for every expected failure, such as the
+        // zero warm-up a OneHotEncoder with zeros=0 refuses).
+        logSeverityLevel: 4,
       };
       return typeof options.model === 'string'
         ? InferenceSession.create(options.model, sessionOptions)
